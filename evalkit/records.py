@@ -1,0 +1,140 @@
+"""Frozen, typed records passed between stages: read -> align -> score -> flag -> report.
+
+Invariants are checked in ``__post_init__`` with messages that name the field and value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["Alignment", "Flag", "Link", "Score", "Segment"]
+
+Lang = str  # ISO 639-1 code as detected from script: "zh", "en", ... ("und" when unknown)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One source or target unit of text.
+
+    ``index`` is the 0-based position among the segments of the same language (or side)
+    in document order; ``line`` is the 1-based line in ``file`` where the segment starts.
+    """
+
+    text: str
+    lang: Lang
+    index: int
+    file: str | None = None
+    line: int | None = None
+    id: str | None = None  # an id carried by the input format (TMX/XLIFF unit id, JSONL id)
+
+    def __post_init__(self) -> None:
+        if self.index < 0:
+            raise ValueError(f"Segment.index must be >= 0, got {self.index}")
+        if self.line is not None and self.line < 1:
+            raise ValueError(f"Segment.line is 1-based, got {self.line}")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link between consecutive source segments and consecutive target segments.
+
+    ``src``/``tgt`` hold per-language indices; either may be empty (1-0 / 0-1: unpaired).
+    ``confidence`` is the aligner's score for this link, higher is surer (0-1 for 1-1 links).
+    """
+
+    src: tuple[int, ...]
+    tgt: tuple[int, ...]
+    confidence: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.src and not self.tgt:
+            raise ValueError("Link must have at least one source or target index")
+        for name, ids in (("src", self.src), ("tgt", self.tgt)):
+            if ids and list(ids) != list(range(ids[0], ids[0] + len(ids))):
+                raise ValueError(f"Link.{name} must be consecutive, got {ids}")
+
+    @property
+    def kind(self) -> str:
+        """``"1-1"``, ``"1-0"``, ``"2-1"``, ... (source count, then target count)."""
+        return f"{len(self.src)}-{len(self.tgt)}"
+
+    @property
+    def paired(self) -> bool:
+        return bool(self.src) and bool(self.tgt)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """All links between ``src`` and ``tgt`` segments, in document order.
+
+    Invariant: links are monotonic and cover each side exactly once (no gap, no overlap),
+    so no segment is ever dropped.
+    """
+
+    src: tuple[Segment, ...]
+    tgt: tuple[Segment, ...]
+    links: tuple[Link, ...]
+    method: str = "dp"
+
+    def __post_init__(self) -> None:
+        for side, segs in (("src", self.src), ("tgt", self.tgt)):
+            got = [i for link in self.links for i in getattr(link, side)]
+            if got != list(range(len(segs))):
+                raise ValueError(
+                    f"Alignment.links must cover {side} indices 0..{len(segs) - 1} once, in order; got {got[:20]}"
+                )
+
+    def texts(self, link: Link) -> tuple[str, str]:
+        """Joined source and target text of a link (space-joined, or no space between CJK)."""
+        return join_texts([self.src[i] for i in link.src]), join_texts([self.tgt[i] for i in link.tgt])
+
+
+def join_texts(segments: list[Segment]) -> str:
+    """Join segments of a many-to-one link: Chinese/Japanese joined without a space."""
+    if not segments:
+        return ""
+    sep = "" if segments[0].lang in {"zh", "ja"} else " "
+    return sep.join(s.text for s in segments)
+
+
+@dataclass(frozen=True)
+class Score:
+    """A corpus-level number with the signature of the settings that made it.
+
+    ``ci95`` is the 95% bootstrap interval (low, high) when computed.
+    """
+
+    name: str
+    score: float
+    signature: str
+    ci95: tuple[float, float] | None = None
+    extra: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Why a link is flagged: a stable reason ``code`` and the values that fired it.
+
+    ``detail`` reads like ``"low_margin: 0.91 < 1.05"``.
+    """
+
+    code: Literal[
+        "unpaired",
+        "low_margin",
+        "low_similarity",
+        "length_ratio",
+        "number_mismatch",
+        "untranslated",
+        "wrong_language",
+        "empty",
+        "repetition",
+        "low_chrf",
+        "too_long",
+    ]
+    detail: str
+    value: float | None = None
+    threshold: float | None = None
+
+    def __str__(self) -> str:
+        return self.detail
