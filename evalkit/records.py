@@ -138,3 +138,50 @@ class Flag:
 
     def __str__(self) -> str:
         return self.detail
+
+
+@dataclass(frozen=True)
+class ScoredLink:
+    """One link with everything measured on it, ready to flag and report.
+
+    similarity: cross-lingual cosine source↔target (-1..1); margin: ratio margin (dimensionless);
+    ref_similarity: cosine target↔reference (-1..1); metrics: sentence BLEU/chrF/chrF++ (0..100)
+    and TER (0..∞) against the references. None where not applicable (unpaired, no references).
+    """
+
+    link: Link
+    source: str
+    target: str
+    references: tuple[str, ...] = ()
+    src_lines: tuple[int, ...] = ()
+    tgt_lines: tuple[int, ...] = ()
+    similarity: float | None = None
+    margin: float | None = None
+    ref_similarity: float | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    flags: tuple[Flag, ...] = ()
+    info: tuple[str, ...] = ()
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of one ``evalkit score`` run: links, corpus scores and the settings behind them."""
+
+    inputs: dict[str, str]
+    src_lang: str
+    tgt_lang: str
+    links: tuple[ScoredLink, ...]
+    scores: dict[str, Score]
+    thresholds: dict[str, float]
+    thresholds_origin: str
+    model: dict[str, str]
+    warnings: tuple[str, ...] = ()
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> tuple[ScoredLink, ...]:
+        return tuple(link for link in self.links if link.flagged)

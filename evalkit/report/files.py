@@ -1,0 +1,48 @@
+"""Atomic writes: a temporary file in the same folder, then rename, so readers never see half a report."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import InputError
+
+__all__ = ["atomic_write", "prepare_dir", "safe_child"]
+
+
+def prepare_dir(path: Path) -> Path:
+    """Create the output folder (and parents); a clear error when it cannot be written."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(path, f"cannot create the output folder ({exc.strerror})", "choose a writable folder with -o") from None
+    if not os.access(path, os.W_OK):
+        raise InputError(path, "the output folder is not writable", "choose a writable folder with -o")
+    return path
+
+
+def safe_child(folder: Path, name: str) -> Path:
+    """``folder / name`` for a plain file name; a name that would leave the folder is refused."""
+    candidate = (folder / name).resolve()
+    if candidate.parent != folder.resolve() or name in {"", ".", ".."}:
+        raise InputError(name, "an output file name must not contain a folder or '..'", "give a plain file name")
+    return candidate
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write ``data`` (text is UTF-8) to ``path`` atomically; the previous file stays whole until the rename."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise InputError(path, f"cannot write ({exc.strerror})", "check the folder's permissions and free space") from None
