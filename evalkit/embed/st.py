@@ -20,17 +20,23 @@ __all__ = ["SentenceTransformerEncoder"]
 FAIL_MESSAGE = "pip install 'torch==2.13.0' && pip install 'evalkit[st]'"
 
 
+def _hub_cache() -> Path:
+    if env := os.environ.get("HF_HUB_CACHE"):
+        return Path(env)
+    home = os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "huggingface"
+    return Path(home) / "hub"
+
+
 def _is_cached(name: str) -> bool:
+    """Whether ``name`` is a local folder or already in the Hugging Face cache.
+
+    Decided from the file system, before huggingface_hub is imported: it reads HF_HUB_OFFLINE
+    once, at import time.
+    """
     if Path(name).expanduser().is_dir():
         return True
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:  # pragma: no cover
-        return False
-    for repo in (name, f"sentence-transformers/{name}"):
-        if isinstance(try_to_load_from_cache(repo, "config.json"), str):
-            return True
-    return False
+    repos = [name] if "/" in name else [name, f"sentence-transformers/{name}"]
+    return any((_hub_cache() / f"models--{repo.replace('/', '--')}" / "snapshots").is_dir() for repo in repos)
 
 
 class SentenceTransformerEncoder:
