@@ -29,7 +29,7 @@ class Thresholds:
     margin: float = 1.05
     similarity: float = 0.25
     chrf: float = 20.0
-    length_k: float = 3.5
+    length_k: float = 4.0
     repetition: int = 3
 
     def __post_init__(self) -> None:

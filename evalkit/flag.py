@@ -1,7 +1,7 @@
 """Flag rules: a link is flagged when any rule fires; each flag names its reason and values.
 
 Reason codes are stable (scripts depend on them): unpaired, low_margin, low_similarity,
-length_ratio, number_mismatch, untranslated, wrong_language, empty, repetition, low_chrf, too_long.
+length_ratio, number_mismatch, untranslated, wrong_language, empty, repetition, low_chrf, moved, too_long.
 Merges and splits (2-1, 1-2) are information, not faults.
 """
 
@@ -25,6 +25,7 @@ REASONS: dict[str, str] = {
     "empty": "empty source or target",
     "repetition": "an n-gram repeated in a loop in the target (hallucination)",
     "low_chrf": "sentence chrF against the reference(s) below the threshold",
+    "moved": "segments linked in a different order: swapped inside a group, or moved elsewhere in the document",
     "too_long": "a segment longer than the embedding model's maximum input (scored on what the model read)",
 }
 

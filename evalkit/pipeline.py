@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,8 @@ def score_document(path: Path, refs: Sequence[Path] = (), options: ScoreOptions 
     source like the document's own target, so a reference need not cover the title.
     """
     from .align import align
-    from .io import read_document, read_references
+    from .io import read_document
+    from .io.references import read_references
 
     doc = read_document(path, src_lang=options.src_lang)
     encoder = get_encoder(options.model, options.cache_dir)
@@ -123,9 +124,8 @@ def score_alignment(
 ) -> Report:
     """Measure, check and flag every link of ``alignment``; ``link_refs[i]`` are link i's references."""
     from .metrics.checks import LengthModel, run_checks
-    from .metrics.embedding import pair_cosine, ratio_margin
+    from .metrics.embedding import bootstrap_mean, pair_cosine, ratio_margin
     from .metrics.reference import corpus_scores, sentence_scores
-    from .stats import bootstrap_mean
 
     encoder = encoder or get_encoder(options.model, options.cache_dir)
     th = options.thresholds
@@ -170,6 +170,9 @@ def score_alignment(
     length_model = LengthModel.fit(
         [texts[i][0] for i in paired], [texts[i][1] for i in paired], src_lang, tgt_lang, k=th.length_k
     )
+    from .moves import find_moves
+
+    moves = find_moves(alignment, src_pool, tgt_pool, th.margin, k=options.margin_k)
     position = {i: n for n, i in enumerate(paired)}
     ref_position = {i: n for n, i in enumerate(with_refs)}
     out: list[ScoredLink] = []
@@ -193,8 +196,10 @@ def score_alignment(
                 ref_similarity=ref_sim.get(i),
                 metrics={m: float(v[ref_position[i]]) for m, v in sent.items()} if i in ref_position else {},
             )
-            checks = run_checks(source, target, src_lang, tgt_lang, length_model, repetition=th.repetition)
+            checks = run_checks(source, target, src_lang, tgt_lang, length_model)
             checks += [f for f in (_too_long(encoder, source, "source"), _too_long(encoder, target, "target")) if f]
+        if i in moves:
+            checks.append(moves[i])
         flags, info = flag_link(scored, checks, th)
         out.append(replace(scored, flags=flags, info=info))
 
@@ -208,5 +213,5 @@ def score_alignment(
         thresholds_origin=options.thresholds_origin,
         model={"id": encoder.model_id, "backend": encoder.backend, "signature": emb_sig},
         warnings=warnings,
-        extra={"alignment": alignment.method, "length_model": length_model.describe()},
+        extra={"alignment": alignment.method, "length_model": asdict(length_model)},
     )

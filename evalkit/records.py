@@ -130,6 +130,7 @@ class Flag:
         "empty",
         "repetition",
         "low_chrf",
+        "moved",
         "too_long",
     ]
     detail: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..records import Segment
+from .document import WHITESPACE
 from .encoding import read_text
 
 __all__ = ["read_references"]
@@ -20,7 +21,7 @@ def read_references(path: Path, lang: str) -> tuple[Segment, ...]:
     segments: list[Segment] = []
     in_header = True
     for number, raw in enumerate(decoded.text.split("\n"), start=1):
-        text = raw.strip(" \t\u3000\u00a0\ufeff")
+        text = raw.strip(WHITESPACE)
         if in_header and (text.startswith("#") or not text):
             continue
         in_header = False

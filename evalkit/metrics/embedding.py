@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["knn_mean", "pair_cosine", "ratio_margin"]
+__all__ = ["bootstrap_mean", "knn_mean", "pair_cosine", "ratio_margin"]
 
 _CHUNK = 4096  # rows per block: bounds memory to CHUNK x N floats for large test sets
 
@@ -51,3 +51,17 @@ def ratio_margin(
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(np.abs(denom) > 1e-9, cos / denom, 0.0)
     return margin
+
+
+def bootstrap_mean(values: np.ndarray, n_samples: int = 1000, seed: int | None = 12345) -> tuple[float, tuple[float, float] | None]:
+    """Mean of ``values`` and its 95% bootstrap interval (2.5th/97.5th percentile resampled means,
+    same draws and positions as `evalkit.stats.bootstrap`); no interval when ``n_samples`` < 1."""
+    from ..stats import bootstrap_indices
+
+    values = np.asarray(values, dtype=np.float64)
+    mean = float(values.mean())
+    if n_samples < 1 or len(values) == 0:
+        return mean, None
+    means = np.sort(values[bootstrap_indices(len(values), n_samples, seed)].mean(axis=1))
+    lower = n_samples // 40
+    return mean, (float(means[lower]), float(means[n_samples - lower - 1]))
