@@ -26,9 +26,9 @@ class Thresholds:
     repetition: an n-gram repeated this many times in a row is ``repetition``.
     """
 
-    margin: float = 1.05
-    similarity: float = 0.25
-    chrf: float = 20.0
+    margin: float = 1.15
+    similarity: float = 0.5
+    chrf: float = 35.0
     length_k: float = 4.0
     repetition: int = 3
 

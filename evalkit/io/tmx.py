@@ -1,0 +1,98 @@
+"""Read TMX 1.4 (also 1.1-1.3) translation memories: one pair per ``<tu>``.
+
+The pair is the ``<tuv>`` of the source language and the one of the target language, matched on
+the language subtag (``zh-CN`` is ``zh``; an exact tag match wins when a unit holds both ``zh-CN``
+and ``zh-TW``). The source language defaults to the header's ``srclang``, the target to the only
+other language in the file. A unit without a target ``<tuv>`` (or with an empty ``<seg>``) gives
+an empty target, listed in `UnitFile.untranslated`. Ids are ``tuid``, else ``#N`` (1-based
+position). Notes of the unit and of both variants are kept; ``<prop type>`` values of the unit go
+to `Unit.props` (``x-evalkit-state`` becomes `Unit.state`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from evalkit.errors import InputError, UsageError
+from evalkit.io.markup import Note, Unit, UnitFile, first, flatten, lang_code, local, parse_xml
+from evalkit.io.parallel import Parallel
+
+__all__ = ["STATE_PROP", "read_tmx", "read_tmx_units"]
+
+STATE_PROP = "x-evalkit-state"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def read_tmx(path: str | Path, src_lang: str | None = None, tgt_lang: str | None = None) -> Parallel:
+    """The units of a TMX file as source/target segments (tuids and lines kept)."""
+    return read_tmx_units(path, src_lang, tgt_lang).parallel()
+
+
+def _tuv_lang(tuv: etree._Element) -> str:
+    return tuv.get(_XML_LANG) or tuv.get("lang") or ""  # TMX 1.4 uses xml:lang, 1.1-1.3 lang
+
+
+def _pick(tuvs: list[etree._Element], want: str) -> etree._Element | None:
+    """The variant in language ``want``: exact tag first, then same language subtag."""
+    for tuv in tuvs:
+        if _tuv_lang(tuv).lower() == want.lower():
+            return tuv
+    for tuv in tuvs:
+        if lang_code(_tuv_lang(tuv)) == lang_code(want):
+            return tuv
+    return None
+
+
+def read_tmx_units(path: str | Path, src_lang: str | None = None, tgt_lang: str | None = None) -> UnitFile:
+    """Every ``<tu>`` with its source and target texts (placeholders for inline codes) and notes."""
+    path = Path(path)
+    tree = parse_xml(path)
+    root = tree.getroot()
+    if local(root.tag) != "tmx":
+        raise InputError(path, f"expected a <tmx> root element, found <{local(root.tag)}>", "give a TMX file", line=root.sourceline)
+    header, body = first(root, "header"), first(root, "body")
+    tus = [tu for tu in body if local(tu.tag) == "tu"] if body is not None else []
+    langs = list(dict.fromkeys(_tuv_lang(v) for tu in tus for v in tu if local(v.tag) == "tuv"))
+    src = src_lang or (header.get("srclang") if header is not None else None)
+    if not lang_code(src):
+        src = langs[0] if langs else None
+    if src is None:
+        raise InputError(path, "no source language: the header has no srclang and no <tuv> names one", "pass src_lang")
+    if tgt_lang is None:
+        others = list(dict.fromkeys(lang_code(x) for x in langs if lang_code(x) != lang_code(src)))
+        if len(others) > 1:
+            raise UsageError(f"{path}: holds several target languages ({', '.join(map(str, others))})",
+                             "choose one with tgt_lang (--tgt-lang)")  # fmt: skip
+        tgt_lang = others[0] if others and others[0] else "und"
+    units: list[Unit] = []
+    warnings: list[str] = []
+    for n, tu in enumerate(tus, 1):
+        uid = tu.get("tuid") or f"#{n}"
+        tuvs = [v for v in tu if local(v.tag) == "tuv"]
+        s, t = _pick(tuvs, src), _pick(tuvs, tgt_lang)
+        if s is None:
+            warnings.append(f"tu {uid!r} (line {tu.sourceline}) has no {src} variant; read as an empty source")
+        s_seg = first(s, "seg") if s is not None else None
+        t_seg = first(t, "seg") if t is not None else None
+        props = {p.get("type", ""): (p.text or "").strip() for p in tu if local(p.tag) == "prop"}
+        notes = [Note((x.text or "").strip(), None, dict(x.attrib)) for x in tu if local(x.tag) == "note"]
+        for tuv in (s, t):
+            if tuv is not None:
+                notes += [Note((x.text or "").strip(), None, dict(x.attrib)) for x in tuv if local(x.tag) == "note"]
+        units.append(
+            Unit(
+                id=uid,
+                source=flatten(s_seg) if s_seg is not None else "",
+                target=flatten(t_seg) if t_seg is not None else None,
+                line=(s_seg if s_seg is not None else tu).sourceline,
+                target_line=t_seg.sourceline if t_seg is not None else None,
+                state=props.get(STATE_PROP),
+                notes=tuple(notes),
+                attrs=dict(tu.attrib),
+                props=props,
+            )
+        )
+    encoding = (tree.docinfo.encoding or "utf-8").lower()
+    return UnitFile(str(path), lang_code(src) or "und", lang_code(tgt_lang) or "und", tuple(units), encoding, (), tuple(warnings))
