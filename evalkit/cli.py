@@ -6,6 +6,7 @@ Errors: every `EvalkitError` becomes one line on stderr and exit code 2 (see `ma
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,15 +53,24 @@ def cli() -> None:
 @click.option("--bootstrap", "n_bootstrap", type=click.IntRange(0), default=1000, show_default=True,
               help="Bootstrap resamples for the 95% intervals (0: none).")
 @click.option("--seed", type=int, default=12345, show_default=True, help="Seed of the bootstrap.")
+@click.option("--verdicts", "verdict_files", type=FILE, multiple=True,
+              help="Verdicts exported from an earlier report (JSONL) or a reviewed XLIFF: shown in the new report.")
+@click.option("--xliff", "xliff_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the flagged pairs as XLIFF 2.1 (state needs-review) for a CAT tool.")
+@click.option("--tmx", "tmx_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the flagged pairs as TMX 1.4.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout instead of the table.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @_model_options
 def score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...], out_dir: Path,
-          thresholds: tuple[str, ...], src_lang: str | None, n_bootstrap: int, seed: int, as_json: bool,
+          thresholds: tuple[str, ...], src_lang: str | None, n_bootstrap: int, seed: int,
+          verdict_files: tuple[Path, ...], xliff_out: Path | None, tmx_out: Path | None, as_json: bool,
           quiet: bool, model: str, cache_dir: Path | None) -> None:
     """Score a bilingual DOCUMENT, or --src/--tgt parallel files, and write a flagged-pair report.
 
     \b
+    DOCUMENT is a bilingual text (blocked or interleaved), or a TMX/XLIFF file (one pair per unit).
+    --src alone may be a .tsv/.csv/.jsonl table holding both sides (and references).
     Writes pairs.csv (one row per link), summary.json and report.html into the -o folder and
     prints a one-screen summary with the flagged pairs.
 
@@ -68,25 +78,43 @@ def score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple
     Examples:
       evalkit score seeds/xi-putin-defense-ties.zh-en.txt --ref references/xi-putin-defense-ties.ref.en.txt -o reports/seed/
       evalkit score --src src.zh --tgt hyp.en --ref ref.en -o reports/run1/
+      evalkit score memory.tmx -o reports/tm/ --xliff reports/tm/flagged.xlf
     """
     from .config import load_thresholds
     from .pipeline import ScoreOptions, score_document, score_parallel
     from .report import write_report
     from .report.console import print_summary
 
+    tables = {".tsv", ".csv", ".jsonl"}
     if (document is None) == (src is None and tgt is None):
-        raise UsageError("give either a DOCUMENT or both --src and --tgt", "see `evalkit score --help`")
-    if document is None and (src is None or tgt is None):
-        raise UsageError("--src and --tgt go together", "give both files")
+        raise UsageError("give either a DOCUMENT or --src and --tgt", "see `evalkit score --help`")
+    if document is None and tgt is None and (src is None or src.suffix.lower() not in tables):
+        raise UsageError("--src needs --tgt unless it is a .tsv/.csv/.jsonl table", "give --tgt")
+    if document is None and src is None:
+        raise UsageError("--tgt needs --src", "give --src")
     th, origin = load_thresholds(thresholds)
     options = ScoreOptions(model=model, cache_dir=cache_dir, thresholds=th, thresholds_origin=origin,
                            n_bootstrap=n_bootstrap, seed=seed, src_lang=src_lang)
     if document is not None:
         report = score_document(document, refs, options)
     else:
-        assert src is not None and tgt is not None  # checked above
+        assert src is not None  # checked above
         report = score_parallel(src, tgt, refs, options)
-    paths = write_report(report, out_dir)
+    verdicts = None
+    if verdict_files:
+        from .calibrate import load_verdict_map
+
+        verdicts = load_verdict_map(verdict_files)
+    paths = write_report(report, out_dir, verdicts=verdicts)
+    if xliff_out or tmx_out:
+        from .report.xliff_out import write_flagged_tmx, write_flagged_xliff
+
+        if xliff_out:
+            write_flagged_xliff(report, xliff_out)
+            paths["flagged.xlf"] = xliff_out
+        if tmx_out:
+            write_flagged_tmx(report, tmx_out)
+            paths["flagged.tmx"] = tmx_out
     if as_json:
         from .report.summary import summary_json
 
@@ -143,6 +171,37 @@ def pair(document: Path | None, src: Path | None, tgt: Path | None, out_file: Pa
         click.echo(f"{len(alignment.links)} links ({kinds}) -> {out_file}")
 
 
+@cli.command()
+@click.argument("verdict_files", type=FILE, nargs=-1, required=True)
+@click.option("--recall", type=click.FloatRange(0, 1), default=0.9, show_default=True,
+              help="Recall of 'real problem' verdicts the proposed thresholds must keep.")
+@click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
+              help="The thresholds the verdicts were made under, if not those of the config file.")
+@click.option("--write", is_flag=True, help="Write the proposed thresholds to evalkit.toml / pyproject.toml.")
+def calibrate(verdict_files: tuple[Path, ...], recall: float, thresholds: tuple[str, ...], write: bool) -> None:
+    """Propose flag thresholds from reviewers' verdicts (JSONL from report.html, or reviewed XLIFF/TMX).
+
+    \b
+    Keeps the recall of 'real problem' verdicts at --recall while cutting false alarms, and prints
+    precision and recall before and after. With --write, updates [tool.evalkit.thresholds] in
+    pyproject.toml or [thresholds] in evalkit.toml (whichever evalkit reads from here).
+
+    \b
+    Example:
+      evalkit calibrate verdicts-reviewer1.jsonl reviewed.xlf --recall 0.95 --write
+    """
+    from .calibrate import config_path_for, format_calibration, load_verdicts, propose, write_thresholds
+    from .config import load_thresholds
+
+    current, _ = load_thresholds(thresholds)
+    result = propose(load_verdicts(verdict_files), current, recall=recall)
+    click.echo(format_calibration(result))
+    if write:
+        path = config_path_for(Path.cwd())
+        write_thresholds(result.proposed, path, keys=("margin", "similarity", "chrf"))
+        click.echo(f"Wrote thresholds to {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 regression, 2 bad input or usage)."""
     try:
@@ -161,6 +220,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("evalkit: interrupted", err=True)
         return 130
+    except Exception as exc:  # a bug in evalkit, not in the input: no traceback unless asked
+        if os.environ.get("EVALKIT_DEBUG"):
+            raise
+        click.echo(
+            f"evalkit: internal error: {type(exc).__name__}: {exc} "
+            "(a bug in evalkit: rerun with EVALKIT_DEBUG=1 for the traceback and report it)",
+            err=True,
+        )
+        return 3
     return 0
 
 

@@ -11,10 +11,14 @@ import numpy as np
 from . import __version__
 from .config import Thresholds
 from .embed import Encoder, get_encoder
+from .errors import UsageError
+from .io.parallel import Parallel
 from .flag import flag_link
 from .records import Alignment, Flag, Link, Report, Score, ScoredLink, Segment, join_texts
 
-__all__ = ["ScoreOptions", "score_alignment", "score_document", "score_parallel"]
+__all__ = ["UNIT_SUFFIXES", "ScoreOptions", "score_alignment", "score_document", "score_parallel", "score_units"]
+
+UNIT_SUFFIXES = {".tmx", ".xlf", ".xliff"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,11 @@ def score_document(path: Path, refs: Sequence[Path] = (), options: ScoreOptions 
     """
     from .align import align
     from .io import read_document
+
+    if path.suffix.lower() in UNIT_SUFFIXES:
+        if refs:
+            raise UsageError(f"{path}: --ref is not supported with TMX/XLIFF input", "score the units without --ref")
+        return score_units(path, options)
     from .io.references import read_references
 
     doc = read_document(path, src_lang=options.src_lang)
@@ -78,29 +87,55 @@ def score_document(path: Path, refs: Sequence[Path] = (), options: ScoreOptions 
 
 def score_parallel(
     src: Path,
-    tgt: Path,
+    tgt: Path | None,
     refs: Sequence[Path] = (),
     options: ScoreOptions = ScoreOptions(),
 ) -> Report:
     """Score line-aligned files (source, MT output, optional references), paired by line.
 
-    The pairing is checked by the aligner: a stretch that looks shifted is reported as a warning
-    before any score is trusted.
+    ``tgt`` may be None for a table (TSV/CSV/JSONL) holding both sides. The pairing is checked by
+    the aligner: a stretch that looks shifted is reported as a warning before any score is trusted.
     """
     from .align import check_line_pairing
     from .io import read_parallel
 
     data = read_parallel(src, tgt, refs)
     encoder = get_encoder(options.model, options.cache_dir)
+    name = str(tgt or src)
+    warnings = tuple(shift.message for shift in check_line_pairing(data.src, data.tgt, encoder, name=name))
+    inputs = {"source": str(src), "target": name}
+    inputs.update({f"reference_{k + 1}": str(r) for k, r in enumerate(refs)})
+    return _score_by_line(data, inputs, options, encoder, warnings)
+
+
+def score_units(path: Path, options: ScoreOptions = ScoreOptions()) -> Report:
+    """Score a TMX or XLIFF file: one link per unit, keeping unit ids; empty or missing targets are
+    reported (flag ``empty`` and a warning), never dropped."""
+    from .io.tmx import read_tmx_units
+    from .io.xliff import read_xliff_units
+
+    units = read_tmx_units(path) if path.suffix.lower() == ".tmx" else read_xliff_units(path)
+    data = units.parallel()
+    warnings = list(units.warnings)
+    for unit_id, what in units.untranslated.items():
+        warnings.append(f"{path}: unit {unit_id} has {'no' if what == 'missing' else 'an empty'} target")
+    if units.skipped:
+        warnings.append(f"{path}: {len(units.skipped)} unit(s) marked translate=\"no\" not scored: {', '.join(units.skipped)}")
+    encoder = get_encoder(options.model, options.cache_dir)
+    return _score_by_line(data, {"units": str(path), "encoding": units.encoding}, options, encoder, tuple(warnings))
+
+
+def _score_by_line(data: Parallel, inputs: dict[str, str], options: ScoreOptions, encoder: Encoder, warnings: tuple[str, ...]) -> Report:
     links = tuple(Link((i,), (i,)) for i in range(len(data.src)))
     alignment = Alignment(data.src, data.tgt, links, method="by-line")
-    warnings = tuple(shift.message for shift in check_line_pairing(data.src, data.tgt, encoder, name=str(tgt)))
     link_refs = [tuple(stream[i].text for stream in data.refs) for i in range(len(links))]
-    inputs = {"source": str(src), "target": str(tgt)}
-    inputs.update({f"reference_{k + 1}": str(r) for k, r in enumerate(refs)})
-    return score_alignment(
+    report = score_alignment(
         alignment, link_refs, data.src_lang, data.tgt_lang, inputs, options, encoder, warnings=warnings
     )
+    if any(seg.id for seg in data.src):
+        ids = {"src": [seg.id or "" for seg in data.src], "tgt": [seg.id or "" for seg in data.tgt]}
+        report = replace(report, extra={**report.extra, "segment_ids": ids})
+    return report
 
 
 def _too_long(encoder: Encoder, text: str, side: str) -> Flag | None:
@@ -125,31 +160,37 @@ def score_alignment(
     """Measure, check and flag every link of ``alignment``; ``link_refs[i]`` are link i's references."""
     from .metrics.checks import LengthModel, run_checks
     from .metrics.embedding import bootstrap_mean, pair_cosine, ratio_margin
+    from .io.markup import strip_placeholders
     from .metrics.reference import corpus_scores, sentence_scores
 
     encoder = encoder or get_encoder(options.model, options.cache_dir)
     th = options.thresholds
     links = alignment.links
     texts = [alignment.texts(link) for link in links]
-    paired = [i for i, link in enumerate(links) if link.paired]
+    # Inline markup of TMX/XLIFF is kept in the report but does not count against any score.
+    plain = [(strip_placeholders(a), strip_placeholders(b)) for a, b in texts]
+    # Embedding scores are meaningless for an empty side: those links get the `empty` flag instead.
+    paired = [i for i, link in enumerate(links) if link.paired and plain[i][0].strip() and plain[i][1].strip()]
 
     # Embeddings: every distinct text once (the encoder caches); pools are all segments of each side.
-    src_pool = encoder.encode([s.text for s in alignment.src])
-    tgt_pool = encoder.encode([s.text for s in alignment.tgt])
-    src_vec = encoder.encode([texts[i][0] for i in paired])
-    tgt_vec = encoder.encode([texts[i][1] for i in paired])
+    src_pool = encoder.encode([strip_placeholders(s.text) for s in alignment.src])
+    tgt_pool = encoder.encode([strip_placeholders(s.text) for s in alignment.tgt])
+    src_vec = encoder.encode([plain[i][0] for i in paired])
+    tgt_vec = encoder.encode([plain[i][1] for i in paired])
     cosine = pair_cosine(src_vec, tgt_vec)
     margin = ratio_margin(src_vec, tgt_vec, src_pool, tgt_pool, k=options.margin_k)
-    with_refs = [i for i in paired if link_refs[i]]
+    # Corpus metrics cover every paired link with references, empty output included (as sacrebleu).
+    with_refs = [i for i, link in enumerate(links) if link.paired and link_refs[i]]
     n_refs = len(link_refs[with_refs[0]]) if with_refs else 0
     ref_sim: dict[int, float] = {}
-    if with_refs:
-        hyp_vec = encoder.encode([texts[i][1] for i in with_refs])
-        sims = [pair_cosine(hyp_vec, encoder.encode([link_refs[i][k] for i in with_refs])) for k in range(n_refs)]
-        ref_sim = dict(zip(with_refs, np.max(np.vstack(sims), axis=0).tolist()))
+    embedded_refs = [i for i in with_refs if plain[i][1].strip()]
+    if embedded_refs:
+        hyp_vec = encoder.encode([plain[i][1] for i in embedded_refs])
+        sims = [pair_cosine(hyp_vec, encoder.encode([link_refs[i][k] for i in embedded_refs])) for k in range(n_refs)]
+        ref_sim = dict(zip(embedded_refs, np.max(np.vstack(sims), axis=0).tolist()))
 
     # Reference metrics, sentence- and corpus-level, over the links that have references.
-    hyps = [texts[i][1] for i in with_refs]
+    hyps = [plain[i][1] for i in with_refs]
     streams = [[link_refs[i][k] for i in with_refs] for k in range(n_refs)]
     sent: dict[str, list[float]] = {}
     scores: dict[str, Score] = {}
@@ -168,7 +209,7 @@ def score_alignment(
             scores[name] = Score(name, mean, f"{emb_sig}|bs:{options.n_bootstrap}|seed:{options.seed}", ci)
 
     length_model = LengthModel.fit(
-        [texts[i][0] for i in paired], [texts[i][1] for i in paired], src_lang, tgt_lang, k=th.length_k
+        [plain[i][0] for i in paired], [plain[i][1] for i in paired], src_lang, tgt_lang, k=th.length_k
     )
     from .moves import find_moves
 
@@ -187,17 +228,15 @@ def score_alignment(
             tgt_lines=_lines(alignment.tgt, link.tgt),
         )
         checks: list[Flag] = []
-        if i in position:
+        if i in ref_position:
+            scored = replace(scored, metrics={m: float(v[ref_position[i]]) for m, v in sent.items()})
+        if i in position:  # paired, both sides non-empty
             n = position[i]
-            scored = replace(
-                scored,
-                similarity=float(cosine[n]),
-                margin=float(margin[n]),
-                ref_similarity=ref_sim.get(i),
-                metrics={m: float(v[ref_position[i]]) for m, v in sent.items()} if i in ref_position else {},
-            )
-            checks = run_checks(source, target, src_lang, tgt_lang, length_model)
-            checks += [f for f in (_too_long(encoder, source, "source"), _too_long(encoder, target, "target")) if f]
+            scored = replace(scored, similarity=float(cosine[n]), margin=float(margin[n]), ref_similarity=ref_sim.get(i))
+            checks = run_checks(*plain[i], src_lang, tgt_lang, length_model, repetition=th.repetition)
+            checks += [f for f in (_too_long(encoder, plain[i][0], "source"), _too_long(encoder, plain[i][1], "target")) if f]
+        elif link.paired:  # an empty source or target: the checks say `empty`
+            checks = run_checks(*plain[i], src_lang, tgt_lang, length_model)
         if i in moves:
             checks.append(moves[i])
         flags, info = flag_link(scored, checks, th)
