@@ -19,14 +19,14 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 # torch first, pinned: the CPU wheel lies on disk; an unpinned torch pulls a multi-GB CUDA build.
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q "torch==2.13.0"
-	$(BIN)/pip install -q -e ".[st,dev]"
+	$(BIN)/pip install -q -e ".[st,dev,ray]"
 	touch $(STAMP_RUN) $@
 
 install: $(STAMP_RUN)
 dev: $(STAMP_DEV)
 
 browser:
-	@test -x $(CHROMIUM) || { (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will skip"; }
+	@test -x $(CHROMIUM) || { (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) || echo "chromium not installed: browser tests will skip"; }
 
 demo: $(STAMP_RUN)
 	$(BIN)/evalkit score seeds/xi-putin-defense-ties.zh-en.txt \
