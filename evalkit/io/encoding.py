@@ -1,4 +1,4 @@
-"""Decode a text file: detect its encoding, never guess silently, normalise CRLF.
+"""Decode a text file: detect its encoding, never guess silently, normalise CRLF (and lone-CR files).
 
 Detected, in this order: a BOM (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE); NUL bytes (binary, or UTF-16
 written without a BOM); strict UTF-8; GB18030/GBK, but only when every line that is not UTF-8
@@ -38,15 +38,16 @@ _FIX_UTF8 = "re-save the file as UTF-8, e.g. `iconv -f <encoding> -t utf-8`"
 class Decoded:
     """A decoded file. ``text`` uses ``\\n`` only (CRLF normalised); ``encoding`` is a Python codec
     name that decodes the file the same way ("utf-8", "utf-8-sig", "utf-16", "utf-32", "gb18030");
-    ``newline`` is the file's own line ending, "\\n" or "\\r\\n" (the majority when mixed)."""
+    ``newline`` is the file's own line ending, "\\n" or "\\r\\n" (the majority when mixed), or "\\r"
+    for a file whose lines all end in a lone CR (classic Mac OS)."""
 
     text: str
     encoding: str
     newline: str = "\n"
 
     def __post_init__(self) -> None:
-        if self.newline not in ("\n", "\r\n"):
-            raise ValueError(f"Decoded.newline must be '\\n' or '\\r\\n', got {self.newline!r}")
+        if self.newline not in ("\n", "\r\n", "\r"):
+            raise ValueError(f"Decoded.newline must be '\\n', '\\r\\n' or '\\r', got {self.newline!r}")
 
 
 def read_text(path: str | Path) -> Decoded:
@@ -76,6 +77,8 @@ def _finish(text: str, codec: str, path: str | Path | None) -> Decoded:
     if nul >= 0:  # a BOM file can still hold NULs
         line = text.count("\n", 0, nul) + 1
         raise InputError(path, f"looks binary: NUL character in {codec} text", "remove the NUL characters", line=line)
+    if "\r" in text and "\n" not in text:  # lone-CR line ends (classic Mac OS): no line is lost in one
+        return Decoded(text.replace("\r", "\n"), codec, "\r")
     crlf = text.count("\r\n")
     newline = "\r\n" if crlf and 2 * crlf >= text.count("\n") else "\n"
     if crlf:

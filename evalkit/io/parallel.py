@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ Fmt = Literal["lines", "tsv", "csv", "jsonl"]
 Side = Literal["src", "tgt", "ref"]
 _SUFFIX_FMT: dict[str, Fmt] = {".tsv": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _DEFAULT_COLS = {"tsv": ("source", "target"), "csv": ("source", "target"), "jsonl": ("src", "tgt")}
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a JSON "\\ud800" escape without its other half
 _LANG_SAMPLE = 2000  # lines voted on to find a file's language; enough for a majority, fast on 1M lines
 PathLike = str | Path
 
@@ -140,9 +142,10 @@ def _check_count(src: PathLike, src_segs: tuple[Segment, ...], other: PathLike, 
         fix = "find the missing or extra line (compare the files side by side) and fix it"
     else:
         fix = f"remove the {len(extra)} empty line(s) at the end of {longer}"
-    raise InputError(
-        other, f"{other} has {len(segs)} lines but {src} has {len(src_segs)}; line-aligned files must match", fix
-    )
+    raise InputError(  # at the first line of the longer file that has no counterpart
+        longer, f"{other} has {len(segs)} lines but {src} has {len(src_segs)}; line-aligned files must match", fix,
+        line=min(len(segs), len(src_segs)) + 1,
+    )  # fmt: skip
 
 
 def _read_table(
@@ -178,7 +181,7 @@ def _read_table(
         streams += [[values[k] for values in cells] for k in range(len(cells[0]) if cells else 1)]
     src_lang = src_lang or _majority_lang(src_texts)
     tgt_lang = tgt_lang or _majority_lang(tgt_texts)
-    ids = [None if row.get("id") is None else str(row["id"]) for _, row in rows]
+    ids = [None if row.get("id") is None else _no_surrogate(path, line, "id", str(row["id"])) for line, row in rows]
 
     def segs(texts: list[str], lang: str) -> tuple[Segment, ...]:
         return tuple(
@@ -208,11 +211,22 @@ def _cell(path: Path, line: int, row: dict[str, object], name: str, many: bool =
         raise InputError(path, f"field {name!r} is missing", f"add {name!r} to this line too", line=line)
     value = row[name]
     if isinstance(value, str):
-        return [value]
+        return [_no_surrogate(path, line, name, value)]
     if many and isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return list(value)
+        return [_no_surrogate(path, line, name, v) for v in value]
     raise InputError(path, f"field {name!r} is {json.dumps(value)[:40]}, not a string", "give the text as a JSON "
                      "string (an empty one for an empty segment)", line=line)  # fmt: skip
+
+
+def _no_surrogate(path: Path, line: int, name: str, text: str) -> str:
+    """``text``, unless a JSON escape left half of a UTF-16 surrogate pair in it (not a character:
+    no file or report can hold it)."""
+    m = _SURROGATE.search(text)
+    if m:
+        raise InputError(path, f"field {name!r} holds a lone surrogate \\u{ord(m.group()):04x} (half of a "
+                         "UTF-16 pair, not a character)", "escape the character with both halves of its pair, or "
+                         "write it as UTF-8", line=line)  # fmt: skip
+    return text
 
 
 def _jsonl_rows(path: Path, text: str) -> list[tuple[int, dict[str, object]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -12,8 +13,12 @@ from ..records import Report
 __all__ = ["print_summary"]
 
 
+# C0/C1 control characters (ESC, BEL, CSI...): a terminal would obey them, so they are never printed.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
 def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    text = " ".join(_CONTROL.sub("\ufffd", text).split())
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 

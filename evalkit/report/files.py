@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -30,13 +31,32 @@ def safe_child(folder: Path, name: str) -> Path:
     return candidate
 
 
+def _mode(path: Path) -> int:
+    """Permissions for a new version of ``path``: the old file's, else 0o666 less the umask (what
+    ``open`` gives a new file; mkstemp's own 0o600 would hide a shared report from its readers)."""
+    try:
+        st = path.lstat()  # a symlink planted in its place is replaced, never followed
+        if stat.S_ISREG(st.st_mode):
+            return st.st_mode & 0o777  # permission bits only: never setuid/setgid
+    except OSError:
+        pass
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write ``data`` (text is UTF-8) to ``path`` atomically; the previous file stays whole until the rename."""
+    """Write ``data`` (text is UTF-8) to ``path`` atomically; the previous file stays whole until the rename.
+
+    The temporary file is ``.<name>.<random>.tmp`` in the same folder (removed on any error); the
+    new file keeps the old one's permissions.
+    """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), _mode(path))
                 fh.write(raw)
                 fh.flush()
                 os.fsync(fh.fileno())

@@ -197,6 +197,9 @@ def _environment() -> Any:
     return env
 
 
+MAX_ROWS = 5000
+
+
 def render_html(report: Report, verdicts: Mapping[VerdictKey, str] | None = None) -> str:
     """The whole page as text. ``verdicts`` (from `read_verdicts`) marks pairs judged in an earlier review."""
     earlier: dict[tuple[tuple[int, ...], tuple[int, ...]], str] = {}
@@ -228,6 +231,10 @@ def render_html(report: Report, verdicts: Mapping[VerdictKey, str] | None = None
                 ],
             }
     rows.sort(key=lambda r: (not r["link"].flagged, r["n"]))  # flagged first, then document order
+    # A page a browser can open: every flagged link, then unflagged ones up to MAX_ROWS (pairs.csv has all).
+    shown = max(MAX_ROWS, sum(1 for r in rows if r["link"].flagged))
+    omitted = max(0, len(rows) - shown)
+    rows = rows[:shown]
     key = report_key(report)
     info = summary(report)
     present = [code for code in REASONS if info["reasons"].get(code)]
@@ -236,7 +243,7 @@ def render_html(report: Report, verdicts: Mapping[VerdictKey, str] | None = None
     return _environment().get_template("report.html.j2").render(
         csp=CSP, key=key, info=info, rows=rows, has_refs=has_refs, charts=_charts(report),
         metric_cols=[m for m in ("chrf", "bleu") if any(m in link.metrics for link in report.links)],
-        reasons=REASONS, present=present, verdicts=VERDICTS, extra=extra,
+        reasons=REASONS, present=present, verdicts=VERDICTS, extra=extra, omitted=omitted,
         data=_script_json({"key": key, "rows": export}),
     )
 
