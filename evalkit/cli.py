@@ -202,6 +202,12 @@ def calibrate(verdict_files: tuple[Path, ...], recall: float, thresholds: tuple[
         click.echo(f"Wrote thresholds to {path}")
 
 
+from .cli_compare import check, compare  # noqa: E402  (click-only module: keeps --help fast)
+
+cli.add_command(compare)
+cli.add_command(check)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 regression, 2 bad input or usage)."""
     try:

@@ -6,8 +6,11 @@ The JSON Schema is `evalkit/schemas/summary.schema.json`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,38 @@ from ..flag import REASONS
 from ..records import Report
 from .files import atomic_write
 
-__all__ = ["summary", "summary_json", "write_summary"]
+__all__ = ["fingerprint", "report_fingerprints", "summary", "summary_json", "write_summary"]
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def fingerprint(texts: Sequence[str]) -> str:
+    """SHA-256 (hex) of the texts in order with all whitespace removed.
+
+    Insensitive to whitespace and to how segments are split or merged, sensitive to every other character.
+    """
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(_WHITESPACE.sub("", text).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def report_fingerprints(report: Report) -> dict[str, Any]:
+    """What makes two runs comparable: source and reference fingerprints and the segment count.
+
+    Keys: ``source`` and ``target`` (`fingerprint` of the link texts), ``references`` (one per stream),
+    ``segments`` (source segments), ``links``.
+    """
+    links = report.links
+    with_refs = [link for link in links if link.references]
+    n_refs = max((len(link.references) for link in with_refs), default=0)
+    return {
+        "source": fingerprint([link.source for link in links if link.link.src]),
+        "target": fingerprint([link.target for link in links if link.link.tgt]),
+        "references": [fingerprint([link.references[k] for link in with_refs]) for k in range(n_refs)],
+        "segments": sum(len(link.link.src) for link in links),
+        "links": len(links),
+    }
 
 
 def _finite(value: float) -> float | None:
@@ -56,6 +90,7 @@ def summary(report: Report) -> dict[str, Any]:
         "thresholds": report.thresholds,
         "thresholds_origin": report.thresholds_origin,
         "warnings": list(report.warnings),
+        "fingerprints": report_fingerprints(report),
         **{k: v for k, v in report.extra.items()},
     }
 

