@@ -1,0 +1,112 @@
+"""What a link is worth: embedding similarity of its joined texts, a neighbour margin, a length prior.
+
+The score of a link joining source run ``x`` and target run ``y`` is Bertalign's second-pass score
+(Liu & Zhu 2022, ``corelib.calculate_similarity_score`` and ``calculate_length_penalty``)::
+
+    (cos(x, y) - margin_weight * neighbours(x, y)) * log2(1 + min(|x|, r|y|) / max(|x|, r|y|)) ** length_exponent
+
+``neighbours`` is the mean cosine of ``x`` with the target segments just before and after ``y``,
+averaged with the same for ``y``: a link only scores well if it beats the links next to it.
+``|x|`` counts characters and ``r`` is the corpus character ratio (source over target).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..records import Segment
+from .grid import band_dot, shift_rows
+
+__all__ = ["Side", "kind_scores"]
+
+
+@dataclass
+class Side:
+    """One side of the alignment: texts, lengths and vectors, indexed like DP rows (row 0 unused).
+
+    ``runs[k]`` holds the vectors of the joined texts of ``k`` consecutive segments, row ``i`` for
+    the run ending at segment ``i - 1``; ``runs_ok[k]`` says which rows are filled.
+    """
+
+    segments: Sequence[Segment]
+    runs: dict[int, np.ndarray] = field(default_factory=dict)
+    runs_ok: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.texts = [s.text for s in self.segments]
+        # Blank segments have nothing to compare: they are never paired and cost nothing to skip.
+        self.usable = np.array([bool(t.strip()) for t in self.texts])
+        self.cum_chars = np.concatenate([[0.0], np.cumsum([len(t) for t in self.texts], dtype=np.float64)])
+        self.joiner = "" if self.segments and self.segments[0].lang in {"zh", "ja"} else " "
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def run_text(self, end: int, size: int) -> str:
+        """The joined text of segments ``end - size .. end - 1`` (as `records.join_texts` joins them)."""
+        return self.joiner.join(self.texts[end - size : end])
+
+    def runs_usable(self, size: int) -> np.ndarray:
+        """Per DP row: does a run of ``size`` segments end here, all of them non-blank?"""
+        ok = np.zeros(len(self) + 1, dtype=bool)
+        if size > len(self):
+            return ok
+        blank = np.concatenate([[0], np.cumsum(~self.usable)])
+        ok[size:] = blank[size:] == blank[: len(self) + 1 - size]
+        return ok
+
+    def set_run(self, size: int, vectors: np.ndarray, ok: np.ndarray) -> None:
+        self.runs[size] = vectors
+        self.runs_ok[size] = ok & self.runs_usable(size)
+
+
+def kind_scores(
+    kind: tuple[int, int],
+    src: Side,
+    tgt: Side,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    char_ratio: float,
+    margin_weight: float,
+    length_exponent: float,
+) -> np.ndarray:
+    """Scores of the ``a``-``b`` links ending at each band cell, ``-inf`` where not defined.
+
+    Band layout (``[i, c]`` is cell ``(i, lo[i] + c)``), float64; uses ``src.runs[a]``,
+    ``tgt.runs[b]`` and both sides' single-segment vectors ``runs[1]``.
+    """
+    a, b = kind
+    x, x_ok = src.runs[a], src.runs_ok[a]
+    y, y_ok = tgt.runs[b], tgt.runs_ok[b]
+    sim = band_dot(x, x_ok, y, y_ok, lo, hi).astype(np.float64)
+    if margin_weight:
+        ys, ys_ok = tgt.runs[1], tgt.runs_ok[1]
+        before_x, before_ok = shift_rows(src.runs[1], src.runs_ok[1], -a)
+        after_x, after_ok = shift_rows(src.runs[1], src.runs_ok[1], 1)
+        # x against the target segment before y (column j - b) and after it (column j + 1);
+        # y against the source segment before x (row i - a) and after it (row i + 1).
+        around_y = _mean_defined(band_dot(x, x_ok, ys, ys_ok, lo, hi, -b), band_dot(x, x_ok, ys, ys_ok, lo, hi, 1))
+        around_x = _mean_defined(
+            band_dot(before_x, before_ok, y, y_ok, lo, hi), band_dot(after_x, after_ok, y, y_ok, lo, hi)
+        )
+        sim -= margin_weight * (around_y + around_x) / 2
+    if length_exponent:
+        rows = np.arange(len(lo))[:, None]
+        cols = np.clip(lo[:, None] + np.arange(sim.shape[1])[None, :], 0, len(tgt))
+        x_len = src.cum_chars[rows] - src.cum_chars[np.clip(rows - a, 0, None)]
+        y_len = (tgt.cum_chars[cols] - tgt.cum_chars[np.clip(cols - b, 0, None)]) * char_ratio
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.minimum(x_len, y_len) / np.maximum(x_len, y_len)
+        sim *= np.log2(1.0 + ratio) ** length_exponent
+    return np.where(np.isnan(sim), -np.inf, sim)
+
+
+def _mean_defined(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Mean of the defined values of two arrays (Bertalign: one neighbour at a document edge, 0 with none)."""
+    both = np.stack([left, right])
+    count = (~np.isnan(both)).sum(axis=0)
+    total = np.nansum(both, axis=0)
+    return np.divide(total, count, out=np.zeros(total.shape), where=count > 0)
