@@ -24,6 +24,10 @@ class Thresholds:
     chrf: sentence chrF against the references below this is ``low_chrf`` (0..100).
     length_k: ``length_ratio`` fires outside median ± length_k robust deviations of log length ratio.
     repetition: an n-gram repeated this many times in a row is ``repetition``.
+    member_margin: a member of a merge or split link whose own margin against the other side is
+        below this (while another member's is above ``margin``) is ``unpaired``: the aligner absorbed
+        a segment whose counterpart is missing. On the seed, absorbed bullets score 0.55-0.77 and
+        members of real merges and splits 0.96-1.34 (tests/test_flags_seed.py).
     """
 
     margin: float = 1.15
@@ -31,6 +35,7 @@ class Thresholds:
     chrf: float = 35.0
     length_k: float = 4.0
     repetition: int = 3
+    member_margin: float = 0.85
 
     def __post_init__(self) -> None:
         if not 0 <= self.chrf <= 100:

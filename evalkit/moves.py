@@ -13,7 +13,7 @@ import numpy as np
 from .metrics.embedding import knn_mean
 from .records import Alignment, Flag
 
-__all__ = ["find_moves"]
+__all__ = ["find_absorbed", "find_moves"]
 
 
 def find_moves(
@@ -50,4 +50,49 @@ def find_moves(
         detail = f"moved: source {sid} matches target {best_tid} {where} (margin {best:.2f} >= {threshold:g})"
         for i in {link_of_src[sid], link_of_tgt[best_tid]}:
             flags.setdefault(i, Flag("moved", detail, best, threshold))
+    return flags
+
+
+def find_absorbed(
+    alignment: Alignment,
+    src_vec: np.ndarray,
+    tgt_vec: np.ndarray,
+    link_src: np.ndarray,
+    link_tgt: np.ndarray,
+    paired: list[int],
+    threshold: float,
+    member_threshold: float,
+    k: int = 4,
+) -> dict[int, Flag]:
+    """``unpaired`` flags for a segment a merge or split link has absorbed.
+
+    A monotonic aligner may join a segment whose counterpart is missing to a neighbouring link
+    (2-1 instead of 1-1 + 1-0): the joined text still contains the true translation, so its margin
+    looks fine. Each member of a many-to-one link is compared alone with the other side's text;
+    a member below ``member_threshold`` beside one at or above ``threshold`` is reported as having
+    no counterpart (members of real merges and splits each carry part of the meaning and stay higher).
+    ``link_src``/``link_tgt`` hold the vectors of the links listed in ``paired`` (joined texts).
+    """
+    flags: dict[int, Flag] = {}
+    for row, i in enumerate(paired):
+        link = alignment.links[i]
+        if len(link.src) > 1 and len(link.tgt) == 1:
+            members, pool, other, other_pool, side = src_vec[list(link.src)], tgt_vec, link_tgt[row : row + 1], src_vec, "source"
+            ids = link.src
+        elif len(link.tgt) > 1 and len(link.src) == 1:
+            members, pool, other, other_pool, side = tgt_vec[list(link.tgt)], src_vec, link_src[row : row + 1], tgt_vec, "target"
+            ids = link.tgt
+        else:
+            continue
+        denom = knn_mean(members, pool, k) / 2 + knn_mean(other, other_pool, k)[0] / 2
+        margins = (members @ other[0]) / np.where(np.abs(denom) > 1e-9, denom, np.inf)
+        if margins.max() >= threshold and margins.min() < member_threshold:
+            weak = int(np.argmin(margins))
+            flags[i] = Flag(
+                "unpaired",
+                f"unpaired: {side} {ids[weak]} in this {link.kind} link does not match the other side alone "
+                f"(margin {margins[weak]:.2f} < {member_threshold:g}, the rest {margins.max():.2f}): its counterpart may be missing",
+                float(margins[weak]),
+                member_threshold,
+            )
     return flags

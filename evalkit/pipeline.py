@@ -211,9 +211,13 @@ def score_alignment(
     length_model = LengthModel.fit(
         [plain[i][0] for i in paired], [plain[i][1] for i in paired], src_lang, tgt_lang, k=th.length_k
     )
-    from .moves import find_moves
+    from .moves import find_absorbed, find_moves
 
     moves = find_moves(alignment, src_pool, tgt_pool, th.margin, k=options.margin_k)
+    for i, flag in find_absorbed(
+        alignment, src_pool, tgt_pool, src_vec, tgt_vec, paired, th.margin, th.member_margin, options.margin_k
+    ).items():
+        moves.setdefault(i, flag)
     position = {i: n for n, i in enumerate(paired)}
     ref_position = {i: n for n, i in enumerate(with_refs)}
     out: list[ScoredLink] = []
