@@ -40,6 +40,9 @@ def _v(key: int, real: bool, **values: float | None) -> Verdict:
 #   false: 0.83 0.88 0.90 0.92 0.95 0.97 0.99 1.00 1.01 1.04
 # plus one real problem flagged only number_mismatch and one false alarm flagged only length_ratio
 # (no threshold to move: they stay flagged whatever happens).
+# The thresholds the verdicts were made under (set explicitly: the tests must not follow the defaults).
+CURRENT = Thresholds(margin=1.05, similarity=0.25, chrf=20.0)
+
 REAL = [0.60, 0.65, 0.70, 0.72, 0.75, 0.78, 0.80, 0.84, 0.86, 1.02]
 FALSE = [0.83, 0.88, 0.90, 0.92, 0.95, 0.97, 0.99, 1.00, 1.01, 1.04]
 MARGIN_SET = (
@@ -63,7 +66,7 @@ MARGIN_SET = (
 def test_propose_cuts_false_alarms_and_keeps_recall(
     recall: float, margin: float, code_after: tuple[int, int, int], all_after: tuple[int, int, int]
 ) -> None:
-    c = propose(MARGIN_SET, Thresholds(margin=1.05), recall=recall)
+    c = propose(MARGIN_SET, CURRENT, recall=recall)
     assert c.proposed.margin == margin
     assert (c.proposed.similarity, c.proposed.chrf) == (0.25, 20.0)  # no flags of theirs were judged
     (code,) = c.codes
@@ -80,7 +83,7 @@ def test_propose_cuts_false_alarms_and_keeps_recall(
 
 
 def test_precision_and_recall_figures_at_recall_09() -> None:
-    c = propose(MARGIN_SET, Thresholds(margin=1.05), recall=0.9)
+    c = propose(MARGIN_SET, CURRENT, recall=0.9)
     assert c.codes[0].after.precision == pytest.approx(9 / 10)  # 9 real of the 10 still flagged
     assert c.after.precision == pytest.approx(10 / 12) and c.after.recall == pytest.approx(10 / 11)
     text = format_calibration(c)
@@ -98,7 +101,7 @@ def test_link_level_recall_is_restored() -> None:
     verdicts = [_v(i, True, low_margin=0.50 + i / 100, low_similarity=0.10 + i / 100) for i in range(8)]
     verdicts += [_v(10, True, low_margin=1.00), _v(11, True, low_similarity=0.24)]
     verdicts += [_v(12, False, low_margin=0.90), _v(13, False, low_similarity=0.20)]
-    c = propose(verdicts, Thresholds(), recall=0.85)
+    c = propose(verdicts, CURRENT, recall=0.85)
     assert (c.proposed.margin, c.proposed.similarity) == (1.05, 0.2)
     assert (c.after.recall, c.after.false_alarms) == (0.9, 1)  # 9 of 10 real; only 0.90 still fires
     assert "raised back" in c.codes[0].note
