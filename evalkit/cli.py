@@ -59,13 +59,16 @@ def cli() -> None:
               help="Also write the flagged pairs as XLIFF 2.1 (state needs-review) for a CAT tool.")
 @click.option("--tmx", "tmx_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the flagged pairs as TMX 1.4.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Run on Ray (pip install 'evalkit[ray]') for corpora of millions of pairs: sharded pairs.csv/, same summary.json.")
+@click.option("--address", default=None, help="Ray cluster address (with --engine ray); default: a local cluster.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout instead of the table.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @_model_options
 def score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...], out_dir: Path,
           thresholds: tuple[str, ...], src_lang: str | None, n_bootstrap: int, seed: int,
-          verdict_files: tuple[Path, ...], xliff_out: Path | None, tmx_out: Path | None, as_json: bool,
-          quiet: bool, model: str, cache_dir: Path | None) -> None:
+          verdict_files: tuple[Path, ...], xliff_out: Path | None, tmx_out: Path | None, engine: str,
+          address: str | None, as_json: bool, quiet: bool, model: str, cache_dir: Path | None) -> None:
     """Score a bilingual DOCUMENT, or --src/--tgt parallel files, and write a flagged-pair report.
 
     \b
@@ -79,6 +82,7 @@ def score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple
       evalkit score seeds/xi-putin-defense-ties.zh-en.txt --ref references/xi-putin-defense-ties.ref.en.txt -o reports/seed/
       evalkit score --src src.zh --tgt hyp.en --ref ref.en -o reports/run1/
       evalkit score memory.tmx -o reports/tm/ --xliff reports/tm/flagged.xlf
+      evalkit score --src crawl.en --tgt crawl.zh -o reports/crawl/ --engine ray --address ray://head:10001
     """
     from .config import load_thresholds
     from .pipeline import ScoreOptions, score_document, score_parallel
@@ -95,6 +99,9 @@ def score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple
     th, origin = load_thresholds(thresholds)
     options = ScoreOptions(model=model, cache_dir=cache_dir, thresholds=th, thresholds_origin=origin,
                            n_bootstrap=n_bootstrap, seed=seed, src_lang=src_lang)
+    if engine == "ray":
+        _score_on_ray(document, src, tgt, refs, out_dir, options, address, verdict_files, xliff_out, tmx_out, as_json, quiet)
+        return
     if document is not None:
         report = score_document(document, refs, options)
     else:
@@ -121,6 +128,28 @@ def score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple
         click.echo(summary_json(report), nl=False)
     elif not quiet:
         print_summary(report, paths)
+
+
+def _score_on_ray(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...], out_dir: Path,
+                  options: Any, address: str | None, verdict_files: tuple[Path, ...], xliff_out: Path | None,
+                  tmx_out: Path | None, as_json: bool, quiet: bool) -> None:
+    """``evalkit score --engine ray``: the sharded run of `evalkit.engine.score_parallel_ray`."""
+    import json
+
+    if document is not None or src is None:
+        raise UsageError("--engine ray scores line files or a JSONL/Parquet table given with --src", "use --src/--tgt")
+    if verdict_files or xliff_out or tmx_out:
+        raise UsageError("--verdicts, --xliff and --tmx need the local engine", "drop them or use --engine local")
+    from .engine import score_parallel_ray
+
+    run = score_parallel_ray(src, tgt, refs, options, out_dir, address=address)
+    if as_json:
+        click.echo(json.dumps(run.summary, ensure_ascii=False, indent=2, sort_keys=True))
+    elif not quiet:
+        counts = run.summary["counts"]
+        click.echo(f"{counts['links']} links, {counts['flagged']} flagged (Ray) -> {out_dir}")
+        for name, s in run.report.scores.items():
+            click.echo(f"  {name:<10} {s.score:8.2f}  {s.signature}")
 
 
 @cli.command()

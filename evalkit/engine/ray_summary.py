@@ -1,0 +1,138 @@
+"""What the Ray driver computes from all shards: languages, the length model, corpus scores, the report.
+
+Each function is the local pipeline's computation fed with what the shards returned, so the results are
+the local run's: `majority_lang` is `evalkit.io.parallel`'s vote, `length_model` is `LengthModel.fit`,
+corpus scores come from the same statistics through `MetricRefs.score_from_stats` (sacrebleu's
+bootstrap) and `bootstrap_mean`, and `summary_of` is `evalkit.report.summary.summary` with the counts
+taken from the shards. No Ray import here.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..flag import REASONS
+from ..metrics.checks import LengthModel
+from ..metrics.embedding import bootstrap_mean
+from ..pipeline import ScoreOptions
+from ..records import Report, Score
+from .ray_io import Inputs
+from .ray_stages import CheckOut, EmbedOut, merge_shifts, poisson_mean, poisson_score
+
+__all__ = ["build_report", "length_model", "majority_lang", "summary_of"]
+
+_LANG_SAMPLE = 2000  # as evalkit.io.parallel: lines voted on for a file's language
+
+
+def majority_lang(votes: Sequence[str]) -> str:
+    """The language of a file from per-line votes ("" for a line that does not vote), as the local reader:
+    a spread sample of up to 2000 voting lines, "und" left out, the first most common."""
+    voting = [v for v in votes if v]
+    counts = Counter(voting[:: max(1, len(voting) // _LANG_SAMPLE)])
+    counts.pop("und", None)
+    return counts.most_common(1)[0][0] if counts else "und"
+
+
+def length_model(logs: np.ndarray, src_lang: str, tgt_lang: str, k: float) -> LengthModel:
+    """`LengthModel.fit` from per-row ln(target chars / source chars), NaN for rows it leaves out
+    (the median and the MAD do not depend on the order of rows)."""
+    values = logs[~np.isnan(logs)].tolist()
+    if len(values) < 8:
+        return LengthModel.prior(src_lang, tgt_lang, k)
+    median = statistics.median(values)
+    return LengthModel.from_stats(median, statistics.median(abs(x - median) for x in values), len(values), "data", k)
+
+
+def _corpus_scores(
+    inputs: Inputs, options: ScoreOptions, tgt_lang: str, checked: list[CheckOut], exact: bool
+) -> dict[str, Score]:
+    from ..metrics.reference import prepare
+
+    scores: dict[str, Score] = {}
+    for metric in options.metrics if inputs.n_refs and checked else ():
+        refs = prepare(metric, [[""]] * inputs.n_refs, tgt_lang=tgt_lang)  # the metric's settings, not its references
+        if exact:
+            stats = np.concatenate([c.stats[metric] for c in checked])
+            scores[metric] = refs.score_from_stats(stats, n_bootstrap=options.n_bootstrap, seed=options.seed)
+        else:
+            total = np.sum([c.stats[metric][0] for c in checked], axis=0)
+            resampled = np.sum([c.resampled[metric] for c in checked], axis=0)
+            scores[metric] = poisson_score(refs, total, resampled, options.n_bootstrap, options.seed)
+    return scores
+
+
+def build_report(
+    inputs: Inputs,
+    options: ScoreOptions,
+    encoder: Any,
+    langs: tuple[str, str],
+    lengths: LengthModel,
+    embedded: list[EmbedOut],
+    checked: list[CheckOut],
+    per_row: np.ndarray,
+    neighbours: str,
+    exact: bool,
+) -> Report:
+    """The local `Report` of this run without its links: scores, languages, model, warnings, extra.
+
+    ``per_row`` holds cosine and margin in its first two columns; ``neighbours`` and ``exact`` say how
+    margins and intervals were computed ("shard" and not exact are marked in signatures and warnings).
+    """
+    names, nb = inputs.names, options.n_bootstrap
+    target = names[1] if inputs.kind == "lines" else names[0]  # the file of the target segments
+    scores = _corpus_scores(inputs, options, langs[1], checked, exact)
+    emb_sig = f"model:{encoder.model_id}|backend:{encoder.backend}|k:{options.margin_k}|evalkit:{__version__}"
+    paired = np.concatenate([e.paired for e in embedded]) if embedded else np.zeros(0, bool)
+    for name, col in (("similarity", 0), ("margin", 1)):
+        if not paired.any():
+            continue
+        sig = f"{emb_sig}|bs:{nb}|seed:{options.seed}"
+        if name == "margin" and neighbours == "shard":
+            sig += f"|pool:shard{inputs.shard_rows}"
+        if exact:
+            mean, ci = bootstrap_mean(per_row[paired, col], n_samples=nb, seed=options.seed)
+        else:
+            total = sum(c.sums[name][0] for c in checked)
+            mean, ci = poisson_mean(total, int(paired.sum()), np.sum([c.resampled[name] for c in checked], axis=0), nb)
+            sig += "|resample:poisson"
+        scores[name] = Score(name, mean, sig, ci)
+    warnings = [s.message for s in merge_shifts([p for e in embedded for p in e.shifts], target)]
+    if neighbours == "shard":
+        warnings.append(f"margins use the {options.margin_k} nearest neighbours within shards of {inputs.shard_rows} "
+                        f"rows, not the whole set of {inputs.n} pairs (RaySettings.neighbours)")  # fmt: skip
+    if not exact:
+        warnings.append(f"95% intervals from a Poisson bootstrap of {nb} resamples, not sacrebleu's resampling "
+                        f"(RaySettings.bootstrap)")  # fmt: skip
+    inputs_map = {"source": names[0], "target": target}
+    inputs_map.update({f"reference_{k + 1}": r for k, r in enumerate(names[2:] if inputs.kind == "lines" else ())})
+    extra: dict[str, object] = {"alignment": "by-line", "length_model": asdict(lengths)}
+    ids = [i for e in embedded for i in (e.ids or [])]
+    if any(ids):
+        extra["segment_ids"] = {"src": ids, "tgt": ids}
+    model = {"id": encoder.model_id, "backend": encoder.backend, "signature": emb_sig}
+    return Report(inputs_map, langs[0], langs[1], (), scores, options.thresholds.as_dict(), options.thresholds_origin,
+                  model, tuple(warnings), extra)  # fmt: skip
+
+
+def summary_of(report: Report, inputs: Inputs, checked: list[CheckOut]) -> dict[str, Any]:
+    """`evalkit.report.summary.summary` of the whole run: counts and reasons from the shards' bitmasks
+    (every link of a by-line alignment is a paired 1-1 link), fingerprints from the index."""
+    from ..report.summary import summary
+
+    data = summary(report)
+    reasons = np.concatenate([c.reasons for c in checked]) if checked else np.zeros(0, np.uint16)
+    n = len(reasons)
+    data["counts"].update(links=n, paired=n, flagged=int(np.count_nonzero(reasons)), source_segments=n, target_segments=n)
+    data["reasons"] = {code: int(np.count_nonzero(reasons & (1 << i))) for i, code in enumerate(REASONS)}
+    if "fingerprints" in data:  # the text streams' fingerprints, computed while indexing the files
+        fp = inputs.fingerprints
+        refs = list(fp[2:]) if n else []  # no link holds a reference in an empty run
+        data["fingerprints"] = {"source": fp[0], "target": fp[1], "references": refs, "segments": n, "links": n}
+    return data
