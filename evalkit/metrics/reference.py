@@ -199,6 +199,7 @@ class MetricRefs:
     n_segments: int
     n_refs: int
     note: str | None = None
+    refs: tuple[list[str], ...] | None = None  # the streams, when statistics come from evalkit.metrics.fast
 
     def stats(self, hyps: Sequence[str]) -> np.ndarray:
         """Per-segment sufficient statistics, (segments, k): int64 counts (float64 for TER)."""
@@ -206,6 +207,13 @@ class MetricRefs:
         if len(checked) != self.n_segments:
             what = f"{len(checked)} hypotheses for reference streams of {self.n_segments} segments"
             raise InputError(None, what, _shape_fix(self.n_refs, len(checked)))
+        # --- fast-path hook (issue 6): the same matrix as sacrebleu's, from evalkit.metrics.fast (C kernel,
+        # chunked, threaded; sacrebleu in chunks when the kernel is absent or the settings are not covered).
+        if self.refs is not None:
+            from .fast import extract_stats
+
+            return extract_stats(self.metric, checked, self.refs)
+        # --- end of hook
         return np.array(self.metric._extract_corpus_statistics(checked, None))
 
     def signature(self, n_bootstrap: int = 0, seed: int | None = DEFAULT_SEED, *, sentence: bool = False) -> str:
@@ -269,11 +277,15 @@ def prepare(
     options: dict[str, Any] = dict(
         tgt_lang=tgt_lang, tokenize=tokenize, lowercase=lowercase, chrf_word_order=chrf_word_order, ter_asian=ter_asian
     )
-    corpus = make_metric(metric, references=streams, **options)
+    # --- fast-path hook (issue 6): no sacrebleu reference cache (5.6 GB for chrF at 100k segments);
+    # MetricRefs.stats reads the streams chunk by chunk through evalkit.metrics.fast.
+    corpus = make_metric(metric, **options)
+    corpus.num_refs = len(streams)  # as sacrebleu's _cache_references sets it (no None references here)
+    # --- end of hook
     sentence = make_metric(metric, sentence=True, **options)
     sentence.num_refs = corpus.num_refs  # the signature needs it; sacrebleu sets it when caching references
     note = note_for(metric, tgt_lang, chrf_word_order=chrf_word_order, ter_asian=ter_asian)
-    return MetricRefs(metric, corpus, sentence, len(streams[0]), len(streams), note)
+    return MetricRefs(metric, corpus, sentence, len(streams[0]), len(streams), note, tuple(streams))
 
 
 def corpus_score(
