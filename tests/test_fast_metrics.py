@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import read_lines as _lines
+from conftest import wmt22_system
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sacrebleu.compat import sentence_bleu, sentence_chrf, sentence_ter
@@ -28,19 +30,8 @@ EDGE = Path(__file__).parent / "data" / "metrics" / "edge_segments.jsonl"
 needs_kernel = pytest.mark.skipif(fast.kernel() is None, reason="C kernel not built (no compiler, or EVALKIT_NO_KERNEL)")
 
 
-def _lines(path: Path, n: int | None = None) -> list[str]:
-    with path.open(encoding="utf-8", newline="\n") as f:
-        lines = [line.rstrip("\n") for line in f]
-    return lines[:n] if n else lines
-
-
 def _wmt(pair: str, system: str, n: int | None) -> tuple[list[str], list[list[str]]]:
-    if not WMT22.exists():
-        pytest.skip(f"{WMT22} absent (../shared/data not checked out)")
-    tgt = pair.split("-")[1]
-    hyps = _lines(WMT22 / "system-outputs" / pair / f"generaltest2022.{pair}.hyp.{system}.{tgt}", n)
-    refs = [_lines(WMT22 / "references" / f"generaltest2022.{pair}.ref.{r}.{tgt}", n) for r in "AB"]
-    return hyps, refs
+    return wmt22_system(pair, system, n)
 
 
 def _same(metric, hyps: list[str], refs: list[list[str]], **kw) -> None:

@@ -11,6 +11,7 @@ import statistics
 from pathlib import Path
 
 import pytest
+from conftest import wmt22_system
 from sacrebleu.compat import corpus_bleu, corpus_chrf, corpus_ter, sentence_bleu, sentence_chrf, sentence_ter
 from sacrebleu.metrics import CHRF
 
@@ -22,19 +23,9 @@ WMT22 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wmt22-
 EDGE = Path(__file__).parent / "data" / "metrics" / "edge_segments.jsonl"
 
 
-def _lines(path: Path, n: int) -> list[str]:
-    with path.open(encoding="utf-8", newline="\n") as f:
-        return [line.rstrip("\n") for _, line in zip(range(n), f)]
-
-
 def _wmt(pair: str, n: int, system: str = "JDExploreAcademy") -> tuple[list[str], list[list[str]]]:
     """The first ``n`` segments of a WMT22 system and reference streams A and B."""
-    if not WMT22.exists():
-        pytest.skip(f"{WMT22} absent (../shared/data not checked out)")
-    tgt = pair.split("-")[1]
-    hyps = _lines(WMT22 / "system-outputs" / pair / f"generaltest2022.{pair}.hyp.{system}.{tgt}", n)
-    refs = [_lines(WMT22 / "references" / f"generaltest2022.{pair}.ref.{r}.{tgt}", n) for r in "AB"]
-    return hyps, refs
+    return wmt22_system(pair, system, n)
 
 
 def _edge_cases() -> list[dict[str, object]]:
