@@ -19,7 +19,6 @@ from evalkit.errors import InputError, UsageError
 from evalkit.metrics import METRICS, check_streams, corpus_score, corpus_scores, prepare, sentence_scores, tokenizer_for
 from evalkit.metrics.reference import CHRF_PLUS_ZH_NOTE, TER_ZH_NOTE, note_for
 
-WMT22 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wmt22-general-zh-en"
 EDGE = Path(__file__).parent / "data" / "metrics" / "edge_segments.jsonl"
 
 
