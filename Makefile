@@ -12,12 +12,12 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP_RUN): pyproject.toml | $(BIN)/python
+$(STAMP_RUN): pyproject.toml setup.py evalkit/_kernels/_fast.c | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
 # torch first, pinned: the CPU wheel lies on disk; an unpinned torch pulls a multi-GB CUDA build.
-$(STAMP_DEV): pyproject.toml | $(BIN)/python
+$(STAMP_DEV): pyproject.toml setup.py evalkit/_kernels/_fast.c | $(BIN)/python
 	$(BIN)/pip install -q "torch==2.13.0"
 	$(BIN)/pip install -q -e ".[st,dev,ray]"
 	touch $(STAMP_RUN) $@
