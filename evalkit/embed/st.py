@@ -64,7 +64,9 @@ class SentenceTransformerEncoder:
         self.device = str(self._model.device)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        dim = self._model.get_sentence_embedding_dimension() or 0
+        # sentence-transformers 6 renamed get_sentence_embedding_dimension (a FutureWarning): prefer the new name.
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = dimension() or 0
         if not texts:
             return np.zeros((0, dim), dtype=np.float32)
         vectors = self._model.encode(
