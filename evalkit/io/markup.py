@@ -50,6 +50,7 @@ __all__ = [
     "majority_lang",
     "parse_xml",
     "strip_placeholders",
+    "unit_texts",
 ]
 
 PLACEHOLDER = re.compile(r"⟦/?\d+⟧")
@@ -223,6 +224,18 @@ class Unit:
     notes: tuple[Note, ...] = ()
     attrs: dict[str, str] = field(default_factory=dict, compare=False)
     props: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+def unit_texts(source: etree._Element | None, target: etree._Element | None, container: etree._Element) -> dict[str, object]:
+    """The `Unit` fields read from a unit's source and target elements, the same for TMX and XLIFF:
+    a missing source reads as "", a missing target as None (reported, never dropped); ``line`` falls
+    back to the ``container`` element's line when there is no source."""
+    return {
+        "source": flatten(source) if source is not None else "",
+        "target": flatten(target) if target is not None else None,
+        "line": (source if source is not None else container).sourceline,
+        "target_line": target.sourceline if target is not None else None,
+    }
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from lxml import etree
 
 from evalkit.errors import InputError, UsageError
-from evalkit.io.markup import Note, Unit, UnitFile, first, flatten, lang_code, local, parse_xml
+from evalkit.io.markup import Note, Unit, UnitFile, first, lang_code, local, parse_xml, unit_texts
 from evalkit.io.parallel import Parallel
 
 __all__ = ["STATE_PROP", "read_tmx", "read_tmx_units"]
@@ -84,10 +84,7 @@ def read_tmx_units(path: str | Path, src_lang: str | None = None, tgt_lang: str 
         units.append(
             Unit(
                 id=uid,
-                source=flatten(s_seg) if s_seg is not None else "",
-                target=flatten(t_seg) if t_seg is not None else None,
-                line=(s_seg if s_seg is not None else tu).sourceline,
-                target_line=t_seg.sourceline if t_seg is not None else None,
+                **unit_texts(s_seg, t_seg, tu),  # type: ignore[arg-type]
                 state=props.get(STATE_PROP),
                 notes=tuple(notes),
                 attrs=dict(tu.attrib),

@@ -15,7 +15,7 @@ from pathlib import Path
 from lxml import etree
 
 from evalkit.errors import InputError
-from evalkit.io.markup import Note, Unit, UnitFile, first, flatten, lang_code, local, majority_lang, parse_xml
+from evalkit.io.markup import Note, Unit, UnitFile, first, lang_code, local, majority_lang, parse_xml, unit_texts
 from evalkit.io.parallel import Parallel
 
 __all__ = ["XLIFF2_NS", "read_xliff", "read_xliff_states", "read_xliff_units"]
@@ -104,10 +104,7 @@ def _units_v1(path: Path, root: etree._Element, skipped: list[str], warnings: li
         units.append(
             Unit(
                 id=uid,
-                source=flatten(source) if source is not None else "",
-                target=flatten(target) if target is not None else None,
-                line=(source if source is not None else tu).sourceline,
-                target_line=target.sourceline if target is not None else None,
+                **unit_texts(source, target, tu),  # type: ignore[arg-type]
                 state=target.get("state") if target is not None else None,
                 sub_state=target.get("state-qualifier") if target is not None else None,
                 notes=_notes(tu),
@@ -134,10 +131,7 @@ def _units_v2(path: Path, root: etree._Element, skipped: list[str], warnings: li
             units.append(
                 Unit(
                     id=sid,
-                    source=flatten(source) if source is not None else "",
-                    target=flatten(target) if target is not None else None,
-                    line=(source if source is not None else seg).sourceline,
-                    target_line=target.sourceline if target is not None else None,
+                    **unit_texts(source, target, seg),  # type: ignore[arg-type]
                     state=seg.get("state"),
                     sub_state=seg.get("subState"),
                     notes=notes,
