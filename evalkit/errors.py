@@ -2,11 +2,13 @@
 
 Every message says where (``path:line``), what (expected vs found) and how to fix it.
 Exit codes: 2 for bad input or usage (`InputError`, `UsageError`, `ModelError`).
+Every error survives ``pickle`` and ``copy`` with all its fields (it may cross a process boundary).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 __all__ = ["ConfigError", "EvalkitError", "InputError", "ModelError", "UsageError"]
 
@@ -33,6 +35,20 @@ class EvalkitError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own __reduce__ rebuilds with cls(*self.args), and args is only the message: a
+        # subclass's signature (InputError's path, its keyword-only line...) cannot take it back. So
+        # rebuild from the fields, without __init__ (a subclass may have any signature).
+        return (_restore, (type(self), self.args, self.__dict__.copy()))
+
+
+def _restore(cls: type[EvalkitError], args: tuple[Any, ...], state: dict[str, Any]) -> EvalkitError:
+    """The error that `EvalkitError.__reduce__` took apart: same class, fields, args and message."""
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
 
 
 class InputError(EvalkitError):
