@@ -15,15 +15,16 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "wmt22-general-zh-en"
+DATA = Path(os.environ.get("EVALKIT_BENCH_DATA") or ROOT.parent / "shared" / "data" / "wmt22-general-zh-en")
 PY = sys.executable
 TMP = Path(os.environ.get("EVALKIT_BENCH_TMP", "/tmp/evalkit-bench"))
 
-__all__ = ["DATA", "PY", "ROOT", "TMP", "Row", "lines", "machine", "median_run", "print_table", "run_task", "synthetic", "wmt"]
+__all__ = ["DATA", "PY", "ROOT", "TMP", "Row", "lines", "machine", "median_run", "print_table", "run_task", "iter_synthetic", "synthetic", "wmt"]
 
 
 def lines(path: Path) -> list[str]:
@@ -53,23 +54,24 @@ def _perturb(text: str, rng: random.Random, chars: bool) -> str:
     return ("" if chars else " ").join(units)
 
 
-def synthetic(pair: str, n: int) -> tuple[list[str], list[str], list[list[str]]]:
-    """``n`` (source, hypothesis, references A/B) pairs from WMT22 ``pair``: every system's output in turn, then
-    copies with two neighbouring words (Chinese: characters) swapped in each text, seeded, so no pair repeats."""
+def iter_synthetic(pair: str, n: int) -> Iterator[tuple[str, str, str, str]]:
+    """``n`` (source, hypothesis, reference A, reference B) from WMT22 ``pair``, one at a time (bounded memory):
+    every system's output in turn, then copies with two neighbouring words (Chinese: characters) swapped in
+    each text, seeded, so no pair repeats."""
     src, systems, refs = wmt(pair)
     base = [(s, h, refs[0][i], refs[1][i]) for hyps in systems.values() for i, (s, h) in enumerate(zip(src, hyps))]
     chars = pair.endswith("zh")
-    out_s, out_h, out_a, out_b = [], [], [], []
     for k in range(n):
         s, h, a, b = base[k % len(base)]
-        copy = k // len(base)
-        if copy:
+        if k // len(base):
             rng = random.Random(k)
             s, h, a, b = (_perturb(t, rng, chars and t is not s) for t in (s, h, a, b))
-        out_s.append(s)
-        out_h.append(h)
-        out_a.append(a)
-        out_b.append(b)
+        yield s, h, a, b
+
+
+def synthetic(pair: str, n: int) -> tuple[list[str], list[str], list[list[str]]]:
+    """:func:`iter_synthetic` as lists: (sources, hypotheses, [references A, references B])."""
+    out_s, out_h, out_a, out_b = (list(col) for col in zip(*iter_synthetic(pair, n))) if n else ([], [], [], [])
     return out_s, out_h, [out_a, out_b]
 
 

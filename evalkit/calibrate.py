@@ -63,7 +63,8 @@ class Verdict:
     """A reviewer's verdict on one flagged link; ``verdict`` None: seen but not judged.
 
     ``src_ids``/``tgt_ids`` are space-separated segment indices as in pairs.csv ("3 4");
-    ``origin`` is ``file:line`` where the verdict was read.
+    ``origin`` is ``file:line`` where the verdict was read; ``document`` names the document of a
+    report over several (ids restart in each), else "".
     """
 
     src_ids: str
@@ -75,6 +76,7 @@ class Verdict:
     comment: str = ""
     report: str = ""
     origin: str = ""
+    document: str = ""
 
     @property
     def real(self) -> bool:
@@ -144,7 +146,7 @@ def _jsonl(path: Path) -> list[Verdict]:
         out.append(Verdict(
             _ids(obj["src_ids"]), _ids(obj["tgt_ids"]), _verdict_value(obj.get("verdict"), path, n), tuple(flags),
             str(obj.get("source") or ""), str(obj.get("target") or ""), str(obj.get("comment") or ""),
-            str(obj.get("report") or ""), f"{path}:{n}",
+            str(obj.get("report") or ""), f"{path}:{n}", str(obj.get("document") or ""),
         ))  # fmt: skip
     return out
 
@@ -207,7 +209,12 @@ def load_verdicts(paths: Iterable[str | Path]) -> list[Verdict]:
 
 def load_verdict_map(paths: Iterable[str | Path]) -> dict[tuple[str, str], str]:
     """(src_ids, tgt_ids) -> verdict of every judged link (the last one read wins), for the report."""
-    return {(v.src_ids, v.tgt_ids): v.verdict for v in load_verdicts(paths) if v.verdict}
+    verdicts = load_verdicts(paths)
+    for v in verdicts:
+        if v.document:  # its ids count within one of several documents: they would mark the wrong links
+            raise UsageError(f"{v.origin}: the verdict is on {v.document}, from a report over several documents",
+                             "show verdicts in one-document reports only (evalkit calibrate reads them all)")  # fmt: skip
+    return {(v.src_ids, v.tgt_ids): v.verdict for v in verdicts if v.verdict}
 
 
 @dataclass(frozen=True)
@@ -293,10 +300,10 @@ def propose(verdicts: Iterable[Verdict], current: Thresholds, recall: float = 0.
     """Thresholds that cut false alarms while recall of real problems stays >= ``recall`` (0-1)."""
     if not 0 < recall <= 1:
         raise UsageError(f"--recall {recall} is outside (0, 1]", "give e.g. --recall 0.9")
-    latest: dict[tuple[str, str, str], Verdict] = {}
+    latest: dict[tuple[str, str, str, str], Verdict] = {}
     counts: Counter[str] = Counter()
     for v in verdicts:
-        key = (v.report, v.src_ids, v.tgt_ids)
+        key = (v.report, v.document, v.src_ids, v.tgt_ids)
         counts["duplicates"] += key in latest
         latest[key] = v
     judged = [v for v in latest.values() if v.verdict]

@@ -42,14 +42,15 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("document", type=FILE, required=False)
+@click.argument("documents", metavar="[DOCUMENT]...", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--src", type=FILE, help="Source file, one segment per line (with --tgt).")
 @click.option("--tgt", type=FILE, help="Target (MT output) file, one segment per line (with --src).")
 @click.option("--ref", "refs", type=FILE, multiple=True, help="Reference file; repeat for several references.")
 @click.option("-o", "--out", "out_dir", type=OUT_DIR, required=True, help="Folder for pairs.csv, summary.json, report.html.")
 @click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
               help="Override a flag threshold, e.g. --threshold margin=1.02 (repeatable).")
-@click.option("--src-lang", default=None, help="Source language of a bilingual document (default: its first segment's).")
+@click.option("--src-lang", default=None,
+              help="Source language, e.g. ja for kanji-only Japanese (default: detected; a document's first segment's).")
 @click.option("--bootstrap", "n_bootstrap", type=click.IntRange(0), default=1000, show_default=True,
               help="Bootstrap resamples for the 95% intervals (0: none).")
 @click.option("--seed", type=int, default=12345, show_default=True, help="Seed of the bootstrap.")
@@ -60,20 +61,31 @@ def cli() -> None:
 @click.option("--tmx", "tmx_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the flagged pairs as TMX 1.4.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="Run on Ray (pip install 'evalkit[ray]') for corpora of millions of pairs: sharded pairs.csv/, same summary.json.")
+              help="Run on Ray (pip install 'evalkit[ray]'): --src/--tgt corpora of millions of pairs (sharded pairs.csv/, "
+                   "same summary.json), or one task per DOCUMENT (the local run's files).")
 @click.option("--address", default=None, help="Ray cluster address (with --engine ray); default: a local cluster.")
+@click.option("--stream", is_flag=True,
+              help="Line files of any size in bounded memory, chunk by chunk: pairs.csv and summary.json (no report.html, "
+                   "no intervals; margins within each chunk). See README, 'Large files'.")
+@click.option("--chunk", type=click.IntRange(100), default=5000, show_default=True,
+              help="Pairs per chunk with --stream (memory, and the margins' neighbourhood).")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout instead of the table.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @_model_options
-def score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...], out_dir: Path,
+def score(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs: tuple[Path, ...], out_dir: Path,
           thresholds: tuple[str, ...], src_lang: str | None, n_bootstrap: int, seed: int,
           verdict_files: tuple[Path, ...], xliff_out: Path | None, tmx_out: Path | None, engine: str,
-          address: str | None, as_json: bool, quiet: bool, model: str, cache_dir: Path | None) -> None:
-    """Score a bilingual DOCUMENT, or --src/--tgt parallel files, and write a flagged-pair report.
+          address: str | None, stream: bool, chunk: int, as_json: bool, quiet: bool, model: str,
+          cache_dir: Path | None) -> None:
+    """Score bilingual DOCUMENTs, or --src/--tgt parallel files, and write a flagged-pair report.
 
     \b
     DOCUMENT is a bilingual text (blocked or interleaved), or a TMX/XLIFF file (one pair per unit).
     --src alone may be a .tsv/.csv/.jsonl table holding both sides (and references).
+    Several DOCUMENTs, or a folder (its files sorted by name; hidden files and subfolders are skipped),
+    give one report: each document is aligned on its own, pairs.csv gets a `document` column, summary.json
+    counts per document and corpus scores pool every document's links. The first bad document stops the
+    run (exit 2, naming the file). --ref, --verdicts, --xliff and --tmx take one document.
     Writes pairs.csv (one row per link), summary.json and report.html into the -o folder and
     prints a one-screen summary with the flagged pairs.
 
@@ -82,14 +94,22 @@ def score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple
       evalkit score seeds/xi-putin-defense-ties.zh-en.txt --ref references/xi-putin-defense-ties.ref.en.txt -o reports/seed/
       evalkit score --src src.zh --tgt hyp.en --ref ref.en -o reports/run1/
       evalkit score memory.tmx -o reports/tm/ --xliff reports/tm/flagged.xlf
+      evalkit score articles/ -o reports/articles/ --engine ray
       evalkit score --src crawl.en --tgt crawl.zh -o reports/crawl/ --engine ray --address ray://head:10001
     """
     from .config import load_thresholds
-    from .pipeline import ScoreOptions, score_document, score_parallel
+    from .documents import document_paths, score_documents
+    from .pipeline import ScoreOptions, score_parallel
+    from .progress import stage_bars
     from .report import write_report
     from .report.console import print_summary
 
     tables = {".tsv", ".csv", ".jsonl"}
+    paths = document_paths(documents)  # folders expanded
+    document = paths[0] if paths else None
+    if len(paths) > 1 and (verdict_files or xliff_out or tmx_out):  # they name links by ids, restarting per document
+        raise UsageError(f"--verdicts, --xliff and --tmx take one document, got {len(paths)}",
+                         "score that document on its own")  # fmt: skip
     if (document is None) == (src is None and tgt is None):
         raise UsageError("give either a DOCUMENT or --src and --tgt", "see `evalkit score --help`")
     if document is None and tgt is None and (src is None or src.suffix.lower() not in tables):
@@ -99,29 +119,42 @@ def score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple
     th, origin = load_thresholds(thresholds)
     options = ScoreOptions(model=model, cache_dir=cache_dir, thresholds=th, thresholds_origin=origin,
                            n_bootstrap=n_bootstrap, seed=seed, src_lang=src_lang)
-    if engine == "ray":
-        _score_on_ray(document, src, tgt, refs, out_dir, options, address, verdict_files, xliff_out, tmx_out, as_json, quiet)
+    if stream:
+        if paths or tgt is None or engine != "local" or verdict_files or xliff_out or tmx_out:
+            raise UsageError("--stream scores --src/--tgt line files on the local engine, without --verdicts/--xliff/--tmx",
+                             "give --src and --tgt (line files), or drop --stream")
+        _score_streamed(src, tgt, refs, out_dir, options, chunk, as_json, quiet)  # type: ignore[arg-type]
         return
+    if engine == "ray":
+        _score_on_ray(paths, src, tgt, refs, out_dir, options, address, verdict_files, xliff_out, tmx_out, as_json, quiet)
+        return
+    # Bars on stderr only on a terminal and without -q/--json; each is erased when its stage is done.
+    progress = click.get_current_context().with_resource(stage_bars(quiet or as_json))
     if document is not None:
-        report = score_document(document, refs, options)
+        report = score_documents(paths, refs, options, progress=progress)
     else:
         assert src is not None  # checked above
-        report = score_parallel(src, tgt, refs, options)
+        report = score_parallel(src, tgt, refs, options, progress=progress)
     verdicts = None
     if verdict_files:
         from .calibrate import load_verdict_map
 
         verdicts = load_verdict_map(verdict_files)
+    n_files = 3 + bool(xliff_out) + bool(tmx_out)
+    progress("writing", 0, n_files)
     paths = write_report(report, out_dir, verdicts=verdicts)
     if xliff_out or tmx_out:
         from .report.xliff_out import write_flagged_tmx, write_flagged_xliff
 
         if xliff_out:
+            progress("writing", len(paths), n_files)
             write_flagged_xliff(report, xliff_out)
             paths["flagged.xlf"] = xliff_out
         if tmx_out:
+            progress("writing", len(paths), n_files)
             write_flagged_tmx(report, tmx_out)
             paths["flagged.tmx"] = tmx_out
+    progress("writing", n_files, n_files)
     if as_json:
         from .report.summary import summary_json
 
@@ -130,16 +163,57 @@ def score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple
         print_summary(report, paths)
 
 
-def _score_on_ray(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...], out_dir: Path,
-                  options: Any, address: str | None, verdict_files: tuple[Path, ...], xliff_out: Path | None,
-                  tmx_out: Path | None, as_json: bool, quiet: bool) -> None:
-    """``evalkit score --engine ray``: the sharded run of `evalkit.engine.score_parallel_ray`."""
+def _score_streamed(src: Path, tgt: Path, refs: tuple[Path, ...], out_dir: Path, options: Any, chunk: int, as_json: bool,
+                    quiet: bool) -> None:
+    """``evalkit score --stream``: `evalkit.stream.score_stream` with the score command's settings."""
     import json
 
-    if document is not None or src is None:
-        raise UsageError("--engine ray scores line files or a JSONL/Parquet table given with --src", "use --src/--tgt")
+    from .progress import stage_bars
+    from .stream import StreamOptions, score_stream
+
+    if src.suffix.lower() in {".tsv", ".csv", ".jsonl"}:
+        raise UsageError(f"--stream reads line files, not a {src.suffix} table", "give --src and --tgt line files")
+    stream_options = StreamOptions(chunk=chunk, metrics=options.metrics, model=options.model, cache_dir=options.cache_dir,
+                                   margin_k=options.margin_k, thresholds=options.thresholds,
+                                   thresholds_origin=options.thresholds_origin)
+    progress = click.get_current_context().with_resource(stage_bars(quiet or as_json))
+    run = score_stream(src, tgt, refs, out_dir, options.src_lang, None, stream_options, progress=progress)
+    if as_json:
+        click.echo(json.dumps(run.summary, ensure_ascii=False, indent=2, sort_keys=True))
+    elif not quiet:
+        per_chunk = sorted(run.seconds_per_chunk)
+        click.echo(f"{run.pairs} pairs, {run.flagged} flagged (streamed, {len(per_chunk)} chunks of {chunk}, "
+                   f"median {per_chunk[len(per_chunk) // 2] if per_chunk else 0:.2f} s) -> {out_dir}")
+        for name, value in run.corpus.items():
+            click.echo(f"  {name:<10} {value:8.4f}  {run.signatures[name]}")
+        reasons = ", ".join(f"{code} {n}" for code, n in sorted(run.flag_counts.items(), key=lambda kv: -kv[1]))
+        if reasons:
+            click.echo(f"  flags: {reasons}")
+
+
+def _score_on_ray(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs: tuple[Path, ...], out_dir: Path,
+                  options: Any, address: str | None, verdict_files: tuple[Path, ...], xliff_out: Path | None,
+                  tmx_out: Path | None, as_json: bool, quiet: bool) -> None:
+    """``evalkit score --engine ray``: one task per document (`evalkit.engine.score_documents_ray`), or the
+    sharded run of `evalkit.engine.score_parallel_ray` for --src/--tgt."""
+    import json
+
     if verdict_files or xliff_out or tmx_out:
         raise UsageError("--verdicts, --xliff and --tmx need the local engine", "drop them or use --engine local")
+    if documents:
+        from .engine import score_documents_ray
+        from .report.console import print_summary
+        from .report.summary import summary_json
+
+        done = score_documents_ray(documents, refs, options, out_dir, address=address)
+        if as_json:
+            click.echo(summary_json(done.report), nl=False)
+        elif not quiet:
+            print_summary(done.report, done.paths)
+        return
+    assert src is not None  # score() checked: documents or --src
+    if options.src_lang:  # the Ray engine detects the languages; never ignore the option silently
+        raise UsageError("--src-lang needs the local engine", "drop it or use --engine local")
     from .engine import score_parallel_ray
 
     run = score_parallel_ray(src, tgt, refs, options, out_dir, address=address)

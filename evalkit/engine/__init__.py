@@ -1,19 +1,22 @@
 """Engines that run the scoring pipeline on more than one machine.
 
-``score_parallel_ray`` (Ray, ``pip install 'evalkit[ray]'``) is loaded on first use: importing this
-package, like every local code path, never imports Ray.
+``score_parallel_ray`` (line-aligned corpora, sharded), ``score_documents_ray`` (bilingual documents,
+one task each) and ``compare_ray`` (``evalkit compare``, one task per system and shard), on Ray
+(``pip install 'evalkit[ray]'``), are loaded on first use: importing this package, like every local
+code path, never imports Ray.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
-__all__ = ["RayRun", "RaySettings", "score_parallel_ray"]
+__all__ = ["DocumentsRun", "RayRun", "RaySettings", "compare_ray", "score_documents_ray", "score_parallel_ray"]
+
+_MODULES = {"DocumentsRun": "ray_documents", "compare_ray": "ray_compare", "score_documents_ray": "ray_documents"}
 
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from . import ray_engine
-
-        return getattr(ray_engine, name)
+        return getattr(import_module(f".{_MODULES.get(name, 'ray_engine')}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

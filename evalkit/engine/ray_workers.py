@@ -1,10 +1,11 @@
 """What runs on the Ray workers: the embedding actor, the check task, the index and k-NN tasks.
 
-Imported by `evalkit.engine.ray_engine` only (it imports Ray). A shard's evalkit error (`InputError`
-...) comes back as a value, never retried, and is raised on the driver as the local run raises it; other
-exceptions of the kinds in ``RETRIED`` are retried by Ray. ``EVALKIT_RAY_FAIL_ONCE`` makes the first
-attempt of chosen shards fail, to test the retries: ``stage:row:marker`` (``stage`` "embed" or "check",
-``row`` the shard's first row, ``marker`` a file created on the first attempt), comma-separated.
+Imported by `evalkit.engine.ray_engine` and `ray_documents` only (they import Ray). A shard's evalkit
+error (`InputError` ...) comes back as a value, never retried, and is raised on the driver as the local run
+raises it; other exceptions of the kinds in ``RETRIED`` are retried by Ray. ``EVALKIT_RAY_FAIL_ONCE`` makes
+the first attempt of chosen shards fail, to test the retries: ``stage:row:marker`` (``stage`` "embed" or
+"check", ``row`` the shard's first row; or ``stage`` "document", ``row`` the document's 0-based position;
+``marker`` a file created on the first attempt), comma-separated.
 """
 
 from __future__ import annotations
@@ -97,9 +98,10 @@ def rebuild(data: bytes) -> EvalkitError:
     return err
 
 
-def _maybe_fail(stage: str, lo: int) -> None:
-    """Raise `ShardFailure` on the first attempt of a shard named in ``EVALKIT_RAY_FAIL_ONCE``."""
-    for spec in filter(None, os.environ.get(FAIL_ONCE_ENV, "").split(",")):
+def _maybe_fail(stage: str, lo: int, also: str = "") -> None:
+    """Raise `ShardFailure` on the first attempt of a shard named in ``EVALKIT_RAY_FAIL_ONCE`` or in ``also``
+    (the same syntax: the driver's value, which the document tasks receive as an argument)."""
+    for spec in filter(None, f"{os.environ.get(FAIL_ONCE_ENV, '')},{also}".split(",")):
         want_stage, want_row, marker = spec.split(":", 2)
         if want_stage != stage or int(want_row) != lo:
             continue

@@ -23,7 +23,7 @@ from evalkit.io.encoding import read_text
 from evalkit.lang import detect_lang
 from evalkit.records import Segment
 
-__all__ = ["Fmt", "Parallel", "read_lines", "read_parallel"]
+__all__ = ["Fmt", "Parallel", "majority_lang", "read_lines", "read_parallel"]
 
 Fmt = Literal["lines", "tsv", "csv", "jsonl"]
 Side = Literal["src", "tgt", "ref"]
@@ -119,12 +119,12 @@ def _read_lines(path: PathLike, lang: str | None, side: str) -> tuple[tuple[Segm
     if lines[-1] == "":  # "a\nb\n" is two lines; "" is none
         lines.pop()
     texts = [line.strip(WHITESPACE) for line in lines]
-    lang = lang or _majority_lang(texts)
+    lang = lang or majority_lang(texts)
     segs = tuple(Segment(t, lang, i, file=str(path), line=i + 1) for i, t in enumerate(texts))
     return segs, decoded.encoding
 
 
-def _majority_lang(texts: Sequence[str]) -> str:
+def majority_lang(texts: Sequence[str]) -> str:
     """The language most lines are in, voted on a spread sample of up to 2000 non-empty lines."""
     nonempty = [t for t in texts if t]
     step = max(1, len(nonempty) // _LANG_SAMPLE)
@@ -179,8 +179,8 @@ def _read_table(
                 raise InputError(path, f"field {name!r} holds {len(values)} references, on line {rows[0][0]} "
                                  f"{len(cells[0])}", "give every line as many references", line=line)  # fmt: skip
         streams += [[values[k] for values in cells] for k in range(len(cells[0]) if cells else 1)]
-    src_lang = src_lang or _majority_lang(src_texts)
-    tgt_lang = tgt_lang or _majority_lang(tgt_texts)
+    src_lang = src_lang or majority_lang(src_texts)
+    tgt_lang = tgt_lang or majority_lang(tgt_texts)
     ids = [None if row.get("id") is None else _no_surrogate(path, line, "id", str(row["id"])) for line, row in rows]
 
     def segs(texts: list[str], lang: str) -> tuple[Segment, ...]:

@@ -28,8 +28,10 @@ def print_summary(report: Report, paths: dict[str, Path], max_rows: int = 12) ->
     flagged = report.flagged
     unpaired_src = sum(1 for l in links if l.link.src and not l.link.tgt)
     unpaired_tgt = sum(1 for l in links if l.link.tgt and not l.link.src)
+    documents = len(dict.fromkeys(link.document for link in links if link.document))
     click.echo(
-        f"{len(links)} links ({report.src_lang}→{report.tgt_lang}), {len(flagged)} flagged, "
+        f"{len(links)} links ({report.src_lang}→{report.tgt_lang}{f' in {documents} documents' if documents else ''}), "
+        f"{len(flagged)} flagged, "
         f"{unpaired_src} source / {unpaired_tgt} target unpaired  [model {report.model['id']}]"
     )
     for warning in report.warnings:
@@ -46,7 +48,7 @@ def print_summary(report: Report, paths: dict[str, Path], max_rows: int = 12) ->
             ids = f"{' '.join(map(str, link.link.src)) or '-'} ↔ {' '.join(map(str, link.link.tgt)) or '-'}"
             click.echo(f"  {ids:<9} {link.link.kind:<4} " + click.style("; ".join(f.detail for f in link.flags), fg="red"))
             text = link.source or link.target
-            click.echo(f"            {_clip(text, width - 12)}")
+            click.echo(f"            {_clip(f'{link.document}: {text}' if link.document else text, width - 12)}")
         if len(flagged) > max_rows:
             click.echo(f"  … and {len(flagged) - max_rows} more in {paths['pairs.csv']}")
     click.echo("")

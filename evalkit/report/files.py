@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from ..errors import InputError
 
-__all__ = ["atomic_write", "prepare_dir", "safe_child"]
+__all__ = ["atomic_stream", "atomic_write", "prepare_dir", "safe_child"]
 
 
 def prepare_dir(path: Path) -> Path:
@@ -66,3 +69,24 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             raise
     except OSError as exc:
         raise InputError(path, f"cannot write ({exc.strerror})", "check the folder's permissions and free space") from None
+
+
+@contextmanager
+def atomic_stream(path: Path) -> Iterator[TextIO]:
+    """A text file (UTF-8, ``\\n`` kept as written) to write ``path`` piece by piece, too big for `atomic_write`:
+    the pieces go to a temporary file in the same folder, renamed over ``path`` when the block ends without an
+    error; on any error it is removed and the previous ``path`` stays whole."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(path, f"cannot write ({exc.strerror})", "check the folder's permissions and free space") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            os.fchmod(fh.fileno(), _mode(path))
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

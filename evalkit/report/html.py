@@ -203,6 +203,8 @@ MAX_ROWS = 5000
 def render_html(report: Report, verdicts: Mapping[VerdictKey, str] | None = None) -> str:
     """The whole page as text. ``verdicts`` (from `read_verdicts`) marks pairs judged in an earlier review."""
     earlier: dict[tuple[tuple[int, ...], tuple[int, ...]], str] = {}
+    if verdicts and any(link.document for link in report.links):
+        raise ValueError("verdicts name links by segment ids, which restart in every document: give one document")
     for (src, tgt), verdict in (verdicts or {}).items():
         if verdict not in VERDICTS:
             raise ValueError(f"verdicts: unknown verdict {verdict!r} for {src}/{tgt}; use one of {', '.join(VERDICTS)}")
@@ -213,6 +215,8 @@ def render_html(report: Report, verdicts: Mapping[VerdictKey, str] | None = None
     export: dict[str, Any] = {}
     for n, (link, row) in enumerate(zip(report.links, table)):
         rid = f"{row['src_ids']}|{row['tgt_ids']}"
+        if link.document is not None:  # ids restart in every document
+            rid = f"{link.document}|{rid}"
         diff = char_diff(link.target, link.references[0]) if link.references and link.target else None
         earlier_verdict = earlier.get((link.link.src, link.link.tgt))
         rows.append({
@@ -222,6 +226,7 @@ def render_html(report: Report, verdicts: Mapping[VerdictKey, str] | None = None
         })
         if link.flagged:
             export[rid] = {
+                **({} if link.document is None else {"document": link.document}),
                 "src_ids": list(link.link.src), "tgt_ids": list(link.link.tgt),
                 "source": link.source, "target": link.target,
                 "reasons": [f.code for f in link.flags],
@@ -239,7 +244,8 @@ def render_html(report: Report, verdicts: Mapping[VerdictKey, str] | None = None
     info = summary(report)
     present = [code for code in REASONS if info["reasons"].get(code)]
     present += sorted(code for code, count in info["reasons"].items() if count and code not in REASONS)
-    extra = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True) for k, v in report.extra.items()}
+    extra = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)
+             for k, v in report.extra.items() if k != "documents"}  # documents: a table of their own
     return _environment().get_template("report.html.j2").render(
         csp=CSP, key=key, info=info, rows=rows, has_refs=has_refs, charts=_charts(report),
         metric_cols=[m for m in ("chrf", "bleu") if any(m in link.metrics for link in report.links)],

@@ -10,7 +10,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from ..flag import REASONS
 from ..records import Report
 from .files import atomic_write
 
-__all__ = ["fingerprint", "report_fingerprints", "summary", "summary_json", "write_summary"]
+__all__ = ["fingerprint", "fingerprint_update", "report_fingerprints", "summary", "summary_json", "write_summary"]
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -30,9 +30,14 @@ def fingerprint(texts: Sequence[str]) -> str:
     Insensitive to whitespace and to how segments are split or merged, sensitive to every other character.
     """
     digest = hashlib.sha256()
+    fingerprint_update(digest, texts)
+    return digest.hexdigest()
+
+
+def fingerprint_update(digest: Any, texts: Iterable[str]) -> None:
+    """Feed ``texts`` to a ``hashlib.sha256()`` as `fingerprint` does: a stream's fingerprint, chunk by chunk."""
     for text in texts:
         digest.update(_WHITESPACE.sub("", text).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
 
 
 def report_fingerprints(report: Report) -> dict[str, Any]:

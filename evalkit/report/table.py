@@ -35,7 +35,9 @@ def _num(value: float | None, digits: int = 4) -> float | None:
 
 
 def link_row(link: ScoredLink, metric_names: list[str], n_refs: int) -> dict[str, Any]:
-    row: dict[str, Any] = {
+    # With several documents each row names its document first; ids and lines count within it.
+    row: dict[str, Any] = {} if link.document is None else {"document": link.document}
+    row |= {
         "src_ids": _ids(link.link.src),
         "tgt_ids": _ids(link.link.tgt),
         "link": link.link.kind,
