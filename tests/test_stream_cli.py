@@ -104,3 +104,25 @@ def test_stream_non_utf8_line_is_an_input_error(tmp_path: Path, capsys: pytest.C
     assert main(["score", "--src", str(src), "--tgt", str(tgt), "-o", str(tmp_path / "o"), "--stream", "-q"]) == 2
     err = capsys.readouterr().err
     assert "t.txt:3:" in err and "not UTF-8" in err  # the file and line of the GB18030 bytes
+
+
+def test_stream_full_disk_is_an_input_error_and_keeps_the_previous_report(
+    files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+    import os
+
+    from evalkit.report import files as report_files
+
+    def full_disk(fd: int) -> None:  # fsync failing, as on a full disk
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "pairs.csv").write_text("previous\n", encoding="utf-8")
+    monkeypatch.setattr(report_files.os, "fsync", full_disk)
+    code = main(["score", "--src", str(files["src"]), "--tgt", str(files["hyp"]), "-o", str(out), "--stream", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "pairs.csv" in err and "cannot write (No space left on device)" in err
+    assert (out / "pairs.csv").read_text(encoding="utf-8") == "previous\n"
+    assert sorted(p.name for p in out.iterdir()) == ["pairs.csv"]

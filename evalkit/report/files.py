@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import IO, Any
 
 from ..errors import InputError
 
@@ -54,39 +54,49 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     The temporary file is ``.<name>.<random>.tmp`` in the same folder (removed on any error); the
     new file keeps the old one's permissions.
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                os.fchmod(fh.fileno(), _mode(path))
-                fh.write(raw)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise InputError(path, f"cannot write ({exc.strerror})", "check the folder's permissions and free space") from None
+    with atomic_stream(path, binary=True) as fh:
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def _cannot_write(path: Path, exc: OSError) -> InputError:
+    return InputError(path, f"cannot write ({exc.strerror})", "check the folder's permissions and free space")
+
+
+class _Guarded:
+    """The temporary file as its writer sees it: ``write`` only, a failed write (disk full) an `InputError`."""
+
+    def __init__(self, fh: IO[Any], path: Path) -> None:
+        self._fh, self._path = fh, path
+
+    def write(self, data: Any) -> int:
+        return _io(self._path, self._fh.write, data)  # type: ignore[no-any-return]
 
 
 @contextmanager
-def atomic_stream(path: Path) -> Iterator[TextIO]:
-    """A text file (UTF-8, ``\\n`` kept as written) to write ``path`` piece by piece, too big for `atomic_write`:
-    the pieces go to a temporary file in the same folder, renamed over ``path`` when the block ends without an
-    error; on any error it is removed and the previous ``path`` stays whole."""
+def atomic_stream(path: Path, binary: bool = False) -> Iterator[Any]:
+    """A file to write ``path`` piece by piece (text: UTF-8, newlines as written; ``binary``: bytes), for
+    outputs too big to build in memory. The pieces go to a temporary file in the same folder, renamed over
+    ``path`` when the block ends without an error; on any error it is removed and the previous ``path``
+    stays whole. Failing writes are an `InputError` naming ``path``."""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise InputError(path, f"cannot write ({exc.strerror})", "check the folder's permissions and free space") from None
+        raise _cannot_write(path, exc) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            os.fchmod(fh.fileno(), _mode(path))
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            _io(path, os.fchmod, fh.fileno(), _mode(path))
+            yield _Guarded(fh, path)  # the caller's own errors (reading its input, say) pass unchanged
+            _io(path, fh.flush)
+            _io(path, os.fsync, fh.fileno())
+        _io(path, os.replace, tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _io(path: Path, fn: Any, *args: Any) -> Any:
+    """``fn(*args)``, an OSError an `InputError` naming ``path``."""
+    try:
+        return fn(*args)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
