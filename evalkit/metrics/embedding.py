@@ -56,12 +56,11 @@ def ratio_margin(
 def bootstrap_mean(values: np.ndarray, n_samples: int = 1000, seed: int | None = 12345) -> tuple[float, tuple[float, float] | None]:
     """Mean of ``values`` and its 95% bootstrap interval (2.5th/97.5th percentile resampled means,
     same draws and positions as `evalkit.stats.bootstrap`); no interval when ``n_samples`` < 1."""
-    from ..stats import bootstrap_indices
+    from ..stats import bootstrap_indices, percentile_bounds
 
     values = np.asarray(values, dtype=np.float64)
     mean = float(values.mean())
     if n_samples < 1 or len(values) == 0:
         return mean, None
-    means = np.sort(values[bootstrap_indices(len(values), n_samples, seed)].mean(axis=1))
-    lower = n_samples // 40
-    return mean, (float(means[lower]), float(means[n_samples - lower - 1]))
+    low, high = percentile_bounds(np.sort(values[bootstrap_indices(len(values), n_samples, seed)].mean(axis=1)))
+    return mean, (float(low), float(high))
