@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from evalkit.cli import cli, main
-from evalkit.cli_compare import annotations, check, compare, junit_xml, markdown_summary
+from evalkit.cli_compare import check, compare
+from evalkit.gate_formats import annotations, junit_xml, markdown_summary
 from evalkit.errors import ConfigError, InputError, UsageError
 from evalkit.gate import (
     DEFAULT_RULES,
