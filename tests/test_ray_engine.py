@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,11 +17,13 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'evalkit[ray]')")
 pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow is not installed (it comes with evalkit[ray])")
 
+from ray_fixtures import cluster_fixtures, slice_lines  # noqa: E402
+
 from evalkit.engine import RaySettings, score_parallel_ray  # noqa: E402
-from evalkit.engine.ray_engine import FAIL_ONCE_ENV  # noqa: E402
 from evalkit.engine.ray_index import index_inputs  # noqa: E402
 from evalkit.engine.ray_io import read_rows  # noqa: E402
 from evalkit.engine.ray_stages import merge_shifts, poisson_weights  # noqa: E402
+from evalkit.engine.ray_workers import _shard_payload, payloads  # noqa: E402
 from evalkit.errors import InputError  # noqa: E402
 from evalkit.io.parallel import read_parallel  # noqa: E402
 from evalkit.pipeline import ScoreOptions, score_parallel  # noqa: E402
@@ -32,25 +35,11 @@ FAILING_ROW = 75  # a shard start only with shard_rows=75 (the retry test), neve
 
 
 def _slice(path: Path, out: Path, first: int = FIRST, last: int = LAST) -> Path:
-    lines = path.read_text(encoding="utf-8").split("\n")[first:last]
-    out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return out
+    return slice_lines(path, out, first, last)
 
 
-@pytest.fixture(scope="module")
-def markers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("fail-once")
-    return {stage: folder / f"{stage}.failed" for stage in ("embed", "check")}
-
-
-@pytest.fixture(scope="module")
-def cluster(markers: dict[str, Path]):  # type: ignore[no-untyped-def]
-    """A local Ray cluster for this module; the shards starting at FAILING_ROW fail on their first attempt."""
-    spec = ",".join(f"{stage}:{FAILING_ROW}:{path}" for stage, path in markers.items())
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False,
-             runtime_env={"env_vars": {FAIL_ONCE_ENV: spec}})  # fmt: skip
-    yield
-    ray.shutdown()
+# A local Ray cluster for this module; the shards starting at FAILING_ROW fail on their first attempt.
+markers, cluster = cluster_fixtures(("embed", "check"), FAILING_ROW)
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +172,20 @@ def test_poisson_weights_do_not_depend_on_the_shards() -> None:
     cut = np.hstack([poisson_weights(np.arange(a, b), 50, seed=7) for a, b in ((0, 4_000), (4_000, 4_100), (4_100, 10_000))])
     assert np.array_equal(whole, cut)
     assert abs(whole.mean() - 1.0) < 0.01  # Poisson(1): mean 1
+
+
+def test_a_shards_evalkit_error_reaches_the_driver_with_every_field() -> None:
+    # Ray Data passes a stage's exceptions on as text only: a shard's evalkit error comes back as a pickled
+    # value, and the first shard's (in row order) is raised on the driver as it was raised on the worker.
+    errors = {lo: InputError("pairs.parquet", f"row {lo + 3}: bad", "fix it", line=lo + 3, byte_offset=lo) for lo in (50, 100)}
+
+    def work(lo: int):  # type: ignore[no-untyped-def]
+        if lo in errors:
+            raise errors[lo]
+        return SimpleNamespace(lo=lo)
+
+    rows = [{"payload": _shard_payload(lo, lambda lo=lo: work(lo))} for lo in (100, 0, 50)]
+    with pytest.raises(InputError) as raised:
+        payloads(SimpleNamespace(take_all=lambda: rows))
+    assert type(raised.value) is InputError and vars(raised.value) == vars(errors[50])
+    assert str(raised.value) == str(errors[50]) == "pairs.parquet:53 (byte 50): row 53: bad (fix it)"  # errors.py format

@@ -1,9 +1,9 @@
 """Engines that run the scoring pipeline on more than one machine.
 
 ``score_parallel_ray`` (line-aligned corpora, sharded), ``score_documents_ray`` (bilingual documents,
-one task each) and ``compare_ray`` (``evalkit compare``, one task per system and shard), on Ray
-(``pip install 'evalkit[ray]'``), are loaded on first use: importing this package, like every local
-code path, never imports Ray.
+one task each) and ``compare_ray`` (``evalkit compare``, one task per system and shard; ``compare_ray_run``
+tells how it ran too), on Ray (``pip install 'evalkit[ray]'``), are loaded on first use: importing this
+package, like every local code path, never imports Ray.
 """
 
 from __future__ import annotations
@@ -11,9 +11,19 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__all__ = ["DocumentsRun", "RayRun", "RaySettings", "compare_ray", "score_documents_ray", "score_parallel_ray"]
+__all__ = [
+    "CompareRun",
+    "DocumentsRun",
+    "RayRun",
+    "RaySettings",
+    "compare_ray",
+    "compare_ray_run",
+    "score_documents_ray",
+    "score_parallel_ray",
+]
 
-_MODULES = {"DocumentsRun": "ray_documents", "compare_ray": "ray_compare", "score_documents_ray": "ray_documents"}
+_MODULES = {"CompareRun": "ray_compare", "DocumentsRun": "ray_documents", "compare_ray": "ray_compare",
+            "compare_ray_run": "ray_compare", "score_documents_ray": "ray_documents"}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

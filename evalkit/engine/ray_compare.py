@@ -26,7 +26,7 @@ that shard row fails once. See docs/ray.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
@@ -49,14 +49,14 @@ from ..compare import (
 )
 from ..errors import InputError
 from ..flag import REASONS
-from .ray_engine import RaySettings, _actors, _connect, _evalkit_error, _margins
-from .ray_index import _line_fingerprint, _scan_lines, shard_ranges
-from .ray_io import _SCAN_CHUNK, Inputs, _location, _raw_lines, _side_error, read_rows
+from .ray_common import RaySettings, cluster_resources, distinct_devices, embedding_actors, per_row_matrix, ray_session
+from .ray_index import line_fingerprint, scan_lines, shard_ranges
+from .ray_io import SCAN_CHUNK, Inputs, raw_lines, read_rows, resolve_location, side_error
 from .ray_stages import CheckContext, EmbedOut, check_shard, embed_shard
-from .ray_summary import build_report, length_model
-from .ray_workers import RETRIED, ShardFailure, _carry, _maybe_fail
+from .ray_summary import build_report
+from .ray_workers import RETRIED, ShardFailure, device_report, maybe_fail
 
-__all__ = ["compare_ray"]
+__all__ = ["CompareRun", "compare_ray", "compare_ray_run"]
 
 Progress = Callable[[str], None]
 
@@ -89,7 +89,7 @@ def _file_lang(location: str) -> str:
     from ..io.parallel import _LANG_SAMPLE, majority_lang
 
     def texts() -> Any:
-        return (t for raw in _raw_lines(location, 0, _SCAN_CHUNK) if (t := raw.decode("utf-8").strip(WHITESPACE)))
+        return (t for raw in raw_lines(location, 0, SCAN_CHUNK) if (t := raw.decode("utf-8").strip(WHITESPACE)))
 
     step = max(1, sum(1 for _ in texts()) // _LANG_SAMPLE)
     # The local vote's sample is every step-th non-empty line: fewer than 2 x _LANG_SAMPLE texts, which
@@ -98,27 +98,25 @@ def _file_lang(location: str) -> str:
 
 
 @ray.remote(num_cpus=1)
-@_carry
 def scan_task(name: str, side: str, shard_rows: int, overlap: int, vote: bool) -> FileScan:
     """Index one line file (the score engine's scan and fingerprint) and, with ``vote``, find its language."""
-    location = _location(name)
+    location = resolve_location(name)
     try:
         if "://" not in location:  # the local reader's message for a missing file, a folder, no permission
             open(location, "rb").close()  # noqa: SIM115
     except OSError as exc:
-        raise _side_error(InputError(name, f"cannot read the file: {exc.strerror or exc}", "check the path"), side) from None
-    lines, offsets = _scan_lines(location, name, side, shard_rows, overlap)
-    return FileScan(lines, offsets, _line_fingerprint(location), _file_lang(location) if vote else None)
+        raise side_error(InputError(name, f"cannot read the file: {exc.strerror or exc}", "check the path"), side) from None
+    lines, offsets = scan_lines(location, name, side, shard_rows, overlap)
+    return FileScan(lines, offsets, line_fingerprint(location), _file_lang(location) if vote else None)
 
 
 @ray.remote(num_cpus=1)
-@_carry
 def stats_task(inputs: Inputs, lo: int, hi: int, metrics: tuple[str, ...], tgt_lang: str, texts: bool) -> StatsOut:
     """Sufficient statistics of rows ``lo .. hi - 1`` of one system, as the local compare extracts them."""
     from ..io.markup import strip_placeholders
     from ..metrics.reference import prepare
 
-    _maybe_fail("stats", lo)
+    maybe_fail("stats", lo)
     rows = read_rows(inputs, lo, hi)
     hyps = [strip_placeholders(t) for t in rows.tgt]  # as `evalkit score` scores them
     stats = {m: prepare(m, rows.refs, tgt_lang=tgt_lang).stats(hyps) for m in metrics}
@@ -126,16 +124,14 @@ def stats_task(inputs: Inputs, lo: int, hi: int, metrics: tuple[str, ...], tgt_l
 
 
 @ray.remote(num_cpus=1)
-@_carry
 def check_task(inputs: Inputs, lo: int, hi: int, per_row: np.ndarray, ctx: CheckContext) -> np.ndarray:
     """`check_shard` of rows ``lo .. hi - 1`` of one system: a bitmask of flag codes per row."""
-    _maybe_fail("check", lo)
+    maybe_fail("check", lo)
     return check_shard(read_rows(inputs, lo, hi), per_row, ctx).reasons
 
 
-@_carry
 def _embed(encoder: Any, inputs: Inputs, lo: int, hi: int, margin_k: int, neighbours: str) -> EmbedOut:
-    _maybe_fail("embed", lo)
+    maybe_fail("embed", lo)
     window = read_rows(inputs, lo - inputs.overlap, hi + inputs.overlap)
     files = (inputs.names[0], inputs.names[1])
     return embed_shard(window, lo, hi, encoder, files=files, margin_k=margin_k, neighbours=neighbours)
@@ -149,9 +145,20 @@ class EmbedWorker:
         from ..embed import get_encoder
 
         self.encoder = get_encoder(model, Path(cache_dir))
+        self.device = device_report(self.encoder)
 
     def embed(self, inputs: Inputs, lo: int, hi: int, margin_k: int, neighbours: str) -> EmbedOut:
-        return _embed(self.encoder, inputs, lo, hi, margin_k, neighbours)
+        return replace(_embed(self.encoder, inputs, lo, hi, margin_k, neighbours), device=self.device)
+
+
+@dataclass(frozen=True)
+class CompareRun:
+    """A compare on Ray: ``leaderboard`` is the local compare's `Leaderboard`; ``engine`` how it ran: the
+    cluster, segments and shards, the embedding actors asked for (``embedding_actors``: count, GPUs each)
+    and the distinct devices they got (``embedding_devices``)."""
+
+    leaderboard: Leaderboard
+    engine: dict[str, Any]
 
 
 def compare_ray(
@@ -169,19 +176,17 @@ def compare_ray(
     ``address`` goes to ``ray.init`` (``"auto"``, ``"ray://head:10001"``); None starts a local cluster
     unless the caller initialised Ray. Inputs are UTF-8 line files every worker can read (a shared path
     or a URI pyarrow opens); ``options.cache_dir`` should be a folder every worker sees. Errors are the
-    local compare's (InputError, UsageError, ModelError).
+    local compare's (InputError, UsageError, ModelError). `compare_ray_run` tells how the run went too.
     """
-    started = _connect(address)
-    try:
-        return _run(src, refs, systems, options, progress or (lambda _what: None), settings)
-    except Exception as exc:
-        err = _evalkit_error(exc)
-        if err is None:
-            raise
-        raise err from None
-    finally:
-        if started:
-            ray.shutdown()
+    return compare_ray_run(src, refs, systems, options, progress, address=address, settings=settings).leaderboard
+
+
+def compare_ray_run(src: str | Path, refs: Sequence[str | Path], systems: Sequence[tuple[str, str | Path]],
+                    options: CompareOptions = CompareOptions(), progress: Progress | None = None, *,
+                    address: str | None = None, settings: RaySettings = RaySettings()) -> CompareRun:  # fmt: skip
+    """`compare_ray`, with the engine's account of the run (`CompareRun`)."""
+    with ray_session(address):
+        return _run(src, refs, systems, options, progress or (lambda _what: None), settings, address)
 
 
 def _retried(remote: Any, settings: RaySettings) -> Any:
@@ -189,7 +194,7 @@ def _retried(remote: Any, settings: RaySettings) -> Any:
 
 
 def _run(src: str | Path, refs: Sequence[str | Path], systems: Sequence[tuple[str, str | Path]],
-         options: CompareOptions, step: Progress, settings: RaySettings) -> Leaderboard:  # fmt: skip
+         options: CompareOptions, step: Progress, settings: RaySettings, address: str | None) -> CompareRun:  # fmt: skip
     from ..metrics.reference import prepare
     from ..ranking import rank_systems
 
@@ -218,8 +223,15 @@ def _run(src: str | Path, refs: Sequence[str | Path], systems: Sequence[tuple[st
     stat_futures = [[stats.remote(inp, lo, hi, tuple(prepared), tgt_lang, k == 0) for lo, hi in ranges]
                     for k, inp in enumerate(inputs)]  # fmt: skip
     parts: list[EmbeddingPart | None] = [None] * len(systems)
+    engine: dict[str, Any] = {
+        "engine": "ray", "ray_version": ray.__version__, "address": address, "systems": len(systems), "segments": n,
+        "shards": len(ranges), "cluster": cluster_resources(), "embedding_actors": {"count": 0, "gpus_each": 0},
+        "embedding_devices": [],
+    }  # fmt: skip
     if options.embeddings:
-        parts = list(_embedding_parts(inputs, ranges, options, settings, (src_lang, tgt_lang), bool(refs)))
+        embedding_parts, used = _embedding_parts(inputs, ranges, options, settings, (src_lang, tgt_lang), bool(refs))
+        parts = list(embedding_parts)
+        engine.update(used)
 
     scored = []
     for k, ((name, path), futures_k) in enumerate(zip(systems, stat_futures)):
@@ -232,17 +244,18 @@ def _run(src: str | Path, refs: Sequence[str | Path], systems: Sequence[tuple[st
         texts = tuple(t for out in outs for t in out.hyps)
         scored.append(ScoredSystem(name, str(path), system_scans[k].fingerprint, texts, table, parts[k]))
         step(name)
-    return rank_systems(
+    board = rank_systems(
         scored, prepared, metrics, main, options, src_lang=src_lang, tgt_lang=tgt_lang,
         inputs={"source": str(src), "references": [str(r) for r in refs]}, sources=sources, references=references,
         source_fingerprint=scans[0].fingerprint, reference_fingerprints=[s.fingerprint for s in ref_scans],
         progress=step,
     )
+    return CompareRun(board, engine)
 
 
 def _inputs(names: list[str], scans: list[FileScan], n: int, settings: RaySettings) -> Inputs:
     """The score engine's index of one system: its source, its output and the references."""
-    inputs = Inputs("lines", tuple(names), tuple(_location(name) for name in names), n, settings.shard_rows,
+    inputs = Inputs("lines", tuple(names), tuple(resolve_location(name) for name in names), n, settings.shard_rows,
                     settings.overlap)  # fmt: skip
     keep = len(inputs.marks())  # a scan may record a mark at the very end of a file
     return replace(inputs, offsets=tuple(tuple(s.offsets[:keep]) for s in scans),
@@ -250,21 +263,21 @@ def _inputs(names: list[str], scans: list[FileScan], n: int, settings: RaySettin
 
 
 def _embedding_parts(inputs: list[Inputs], ranges: list[tuple[int, int]], options: CompareOptions,
-                     settings: RaySettings, langs: tuple[str, str], has_refs: bool) -> Iterator[EmbeddingPart]:  # fmt: skip
-    """Each system's `EmbeddingPart`, as ``evalkit score --engine ray`` computes a report, in system order."""
+                     settings: RaySettings, langs: tuple[str, str],
+                     has_refs: bool) -> tuple[list[EmbeddingPart], dict[str, Any]]:  # fmt: skip
+    """Each system's `EmbeddingPart`, as ``evalkit score --engine ray`` computes a report, in system order,
+    and the embedding actors asked for and the devices they got (engine info)."""
     from ..embed import default_cache_dir, get_encoder
 
     encoder = get_encoder(options.model, options.cache_dir)  # on the driver too: a missing model fails first
     cache_dir = str((options.cache_dir or default_cache_dir()).expanduser().resolve())
-    n = inputs[0].n
-    neighbours = settings.neighbours
-    if neighbours == "auto":
-        neighbours = "all" if n <= settings.max_all_neighbours else "shard"
+    neighbours = settings.neighbours_for(inputs[0].n)
     sopts = replace(score_options(options, has_refs), metrics=())  # reference metrics are the stats tasks' work
     jobs = [(k, lo, hi) for k in range(len(inputs)) for lo, hi in ranges]
     embedded: list[list[Any]] = [[] for _ in inputs]
+    count, gpus, devices = 0, 0, []
     if jobs:
-        count, gpus = _actors(options.model, settings, len(jobs))
+        count, gpus = embedding_actors(options.model, settings, len(jobs))
         actors = [EmbedWorker.options(num_cpus=settings.actor_cpus, num_gpus=gpus, max_restarts=settings.max_retries,
                                       max_task_retries=settings.max_retries).remote(options.model, cache_dir)
                   for _ in range(count)]  # fmt: skip
@@ -283,28 +296,18 @@ def _embedding_parts(inputs: list[Inputs], ranges: list[tuple[int, int]], option
     for k in range(len(inputs)):
         shards: list[EmbedOut] = [ray.get(ref) for ref in embedded[k]]
         embedded[k] = []  # the object store may drop this system's vectors once the k-NN is done
-        cat = _concatenate(shards)
-        lengths = length_model(cat("logratio", np.zeros(0)), *langs, th.length_k)
-        paired, cos = cat("paired", np.zeros(0, bool)), cat("cos", np.zeros(0))
-        if neighbours == "all" and shards:
-            margin = _margins(shards, paired, cos, sopts.margin_k, settings.knn_rows)
-        else:
-            margin = cat("margin", np.zeros(0))
-        per_row = np.column_stack([cos, margin, cat("ref_sim", np.zeros(0)), cat("tokens", np.zeros((0, 2)))])
+        devices += [e.device for e in shards]
+        lengths, per_row = per_row_matrix(shards, langs, th.length_k, neighbours, sopts.margin_k, settings.knn_rows)
         shards = [replace(e, vectors=None) for e in shards]  # the k-NN is done: the driver keeps no vectors
         ctx = CheckContext(*langs, lengths, th, ctx_metrics, inputs[k].n_refs, encoder.max_tokens, True,
                            options.n_bootstrap, options.seed)  # fmt: skip
         report = build_report(inputs[k], sopts, encoder, langs, lengths, shards, [], per_row, neighbours, True)
         futures = [checks.remote(inputs[k], lo, hi, per_row[lo:hi], ctx) for lo, hi in ranges]
         pending.append((per_row, report, futures))
+    parts = []
     for per_row, report, futures in pending:
         reasons = np.concatenate([ray.get(f) for f in futures]) if futures else np.zeros(0, np.uint16)
-        counts = {code: int(np.count_nonzero(reasons & (1 << i))) for i, code in enumerate(REASONS)}
-        yield EmbeddingPart(per_row[:, 0], per_row[:, 1], reasons != 0, {c: v for c, v in counts.items() if v}, report)
+        counts = {code: c for i, code in enumerate(REASONS) if (c := int(np.count_nonzero(reasons & (1 << i))))}
+        parts.append(EmbeddingPart(per_row[:, 0], per_row[:, 1], reasons != 0, counts, report))
+    return parts, {"embedding_actors": {"count": count, "gpus_each": gpus}, "embedding_devices": distinct_devices(devices)}
 
-
-def _concatenate(shards: list[EmbedOut]) -> Callable[[str, np.ndarray], np.ndarray]:
-    def cat(field: str, empty: np.ndarray) -> np.ndarray:
-        return np.concatenate([getattr(e, field) for e in shards]) if shards else empty
-
-    return cat

@@ -6,7 +6,7 @@ the encoder is loaded once per worker process by `get_encoder`'s per-process cac
 task on that worker reuses it), then `evalkit.documents.merge_documents` on the driver joins the
 documents' links in input order and computes the corpus scores and intervals with the local code, and
 `write_report` writes pairs.csv, summary.json and report.html: the local run's files, byte for byte.
-``engine.json`` records the cluster and the times.
+``engine.json`` records the cluster, the times and the devices the tasks embedded on.
 
 A task that fails with an I/O error, a lost worker or out of memory is retried (``max_retries``); a bad
 document (`InputError`) is not: the first one in input order is raised on the driver as the local run
@@ -29,13 +29,13 @@ from typing import Any
 import ray
 
 from ..documents import check_documents, merge_documents
-from ..embed import default_cache_dir
+from ..embed import default_cache_dir, get_encoder
 from ..pipeline import ScoreOptions, score_document
 from ..records import Report
 from ..report import write_report
 from ..report.files import atomic_write
-from .ray_engine import _USEM3, _connect, _evalkit_error
-from .ray_workers import FAIL_ONCE_ENV, RETRIED, ShardFailure, _carry, _maybe_fail
+from .ray_common import cluster_resources, distinct_devices, gpus_each, ray_session
+from .ray_workers import FAIL_ONCE_ENV, RETRIED, ShardFailure, device_report, maybe_fail
 
 __all__ = ["DocumentsRun", "score_documents_ray"]
 
@@ -43,7 +43,8 @@ __all__ = ["DocumentsRun", "score_documents_ray"]
 @dataclass(frozen=True)
 class DocumentsRun:
     """A Ray run over documents: ``report`` is the local run's `Report`, ``paths`` the files written
-    (pairs.csv, summary.json, report.html, engine.json), ``engine`` what engine.json holds."""
+    (pairs.csv, summary.json, report.html, engine.json), ``engine`` what engine.json holds: the cluster, the
+    GPUs each task asked for (``tasks.gpus_each``), the distinct devices they got (``embedding_devices``)."""
 
     report: Report
     paths: dict[str, Path]
@@ -51,11 +52,13 @@ class DocumentsRun:
 
 
 @ray.remote(num_cpus=1)
-@_carry
-def document_task(path: str, refs: list[str], options: ScoreOptions, position: int, fail_once: str) -> Report:
-    """`score_document` of the document at ``position`` (0-based, in input order) on a worker."""
-    _maybe_fail("document", position, fail_once)
-    return score_document(Path(path), [Path(r) for r in refs], options)
+def document_task(path: str, refs: list[str], options: ScoreOptions, position: int,
+                  fail_once: str) -> tuple[Report, dict[str, Any]]:  # fmt: skip
+    """`score_document` of the document at ``position`` (0-based, in input order) on a worker, and where it
+    embedded (`device_report` of the worker's encoder, the one `score_document` loaded)."""
+    maybe_fail("document", position, fail_once)
+    report = score_document(Path(path), [Path(r) for r in refs], options)
+    return report, device_report(get_encoder(options.model, options.cache_dir))
 
 
 def score_documents_ray(
@@ -74,17 +77,8 @@ def score_documents_ray(
     initialised Ray. Errors are evalkit's (InputError, UsageError, ModelError) as the local run raises them.
     """
     check_documents(paths, refs)
-    started = _connect(address)
-    try:
+    with ray_session(address):
         return _run(paths, refs, options, Path(out_dir), address, max_retries)
-    except Exception as exc:
-        err = _evalkit_error(exc)
-        if err is None:
-            raise
-        raise err from None
-    finally:
-        if started:
-            ray.shutdown()
 
 
 def _run(paths: Sequence[Path], refs: Sequence[Path], options: ScoreOptions, out_dir: Path, address: str | None,
@@ -92,15 +86,19 @@ def _run(paths: Sequence[Path], refs: Sequence[Path], options: ScoreOptions, out
     clock = time.perf_counter()
     # Workers may not share the driver's $EVALKIT_CACHE: they get the folder it names.
     cache_dir = (options.cache_dir or default_cache_dir()).expanduser().resolve()
-    gpus = 1 if options.model not in _USEM3 and ray.cluster_resources().get("GPU") else 0
+    gpus = gpus_each(options.model)
     task = document_task.options(max_retries=max_retries, retry_exceptions=RETRIED + [ShardFailure], num_gpus=gpus)
     fail_once = os.environ.get(FAIL_ONCE_ENV, "")
     futures = [task.remote(str(path), [str(r) for r in refs], replace(options, cache_dir=cache_dir), n, fail_once)
                for n, path in enumerate(paths)]  # fmt: skip
 
+    devices: list[dict[str, Any]] = []
+
     def in_order() -> Iterator[Report]:
         for future in futures:
-            yield ray.get(future)
+            report, device = ray.get(future)
+            devices.append(device)
+            yield report
 
     try:
         reports = in_order()
@@ -114,7 +112,7 @@ def _run(paths: Sequence[Path], refs: Sequence[Path], options: ScoreOptions, out
     engine = {
         "engine": "ray", "ray_version": ray.__version__, "address": address, "documents": len(paths),
         "tasks": {"max_retries": max_retries, "gpus_each": gpus},
-        "cluster": {k: v for k, v in ray.cluster_resources().items() if k in ("CPU", "GPU", "memory")},
+        "cluster": cluster_resources(), "embedding_devices": distinct_devices(devices),
         "seconds": {"documents": round(scored - clock, 3), "write": round(time.perf_counter() - scored, 3)},
     }  # fmt: skip
     written["engine.json"] = out_dir / "engine.json"

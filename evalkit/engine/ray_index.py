@@ -27,23 +27,23 @@ from types import SimpleNamespace
 from ..errors import InputError, UsageError
 from ..io.document import WHITESPACE
 from .ray_io import (
-    _OTHER_BOMS,
-    _SCAN_CHUNK,
-    _UTF8_BOM,
+    OTHER_BOMS,
+    SCAN_CHUNK,
+    UTF8_BOM,
     Inputs,
     Kind,
-    _fs,
-    _jsonl_records,
-    _location,
-    _marks,
-    _parquet_table,
-    _raw_lines,
-    _refuse,
-    _side_error,
+    filesystem_of,
+    jsonl_records,
+    mark_rows,
+    parquet_table,
+    raw_lines,
     read_rows,
+    refusal,
+    resolve_location,
+    side_error,
 )
 
-__all__ = ["index_inputs", "input_kind", "shard_ranges"]
+__all__ = ["index_inputs", "input_kind", "line_fingerprint", "scan_lines", "shard_ranges"]
 
 _KINDS: dict[str, Kind] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 _SPACE = re.compile(r"\s+")  # as evalkit.report.summary.fingerprint
@@ -62,9 +62,9 @@ class _Digests:
         return tuple(d.hexdigest() for d in self.digests)
 
 
-def _line_fingerprint(location: str) -> str:
+def line_fingerprint(location: str) -> str:
     digests = _Digests(1)
-    for raw in _raw_lines(location, 0, _SCAN_CHUNK):
+    for raw in raw_lines(location, 0, SCAN_CHUNK):
         digests.add(0, raw.decode("utf-8").strip(WHITESPACE))
     return digests.hex()[0]
 
@@ -83,24 +83,24 @@ def shard_ranges(n: int, shard_rows: int) -> list[tuple[int, int]]:
     return [(lo, min(n, lo + shard_rows)) for lo in range(0, n, shard_rows)]
 
 
-def _scan_lines(location: str, name: str, side: str, shard_rows: int, overlap: int) -> tuple[int, list[int]]:
+def scan_lines(location: str, name: str, side: str, shard_rows: int, overlap: int) -> tuple[int, list[int]]:
     """(number of lines, byte offsets of the indexed rows) of a UTF-8 line file."""
-    fs, inner = _fs(location)
+    fs, inner = filesystem_of(location)
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    marks = _marks(shard_rows, overlap)
+    marks = mark_rows(shard_rows, overlap)
     target = next(marks)
     offsets: list[int] = []
     pos = newlines = bom = 0
     last = b""
     try:
         with fs.open_input_stream(inner) as fh:
-            while chunk := fh.read(_SCAN_CHUNK):
+            while chunk := fh.read(SCAN_CHUNK):
                 if pos == 0:
-                    if chunk.startswith(_OTHER_BOMS):
-                        raise _refuse(location, name, side)
-                    bom = len(_UTF8_BOM) if chunk.startswith(_UTF8_BOM) else 0
+                    if chunk.startswith(OTHER_BOMS):
+                        raise refusal(location, name, side)
+                    bom = len(UTF8_BOM) if chunk.startswith(UTF8_BOM) else 0
                 if b"\x00" in chunk:
-                    raise _refuse(location, name, side)
+                    raise refusal(location, name, side)
                 decoder.decode(chunk)
                 count, at, seen = chunk.count(b"\n"), 0, newlines
                 while target <= newlines + count:  # row `target` starts after the target-th newline
@@ -114,9 +114,9 @@ def _scan_lines(location: str, name: str, side: str, shard_rows: int, overlap: i
                 last = chunk[-1:]
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise _refuse(location, name, side) from None
+        raise refusal(location, name, side) from None
     except OSError as exc:
-        raise _side_error(InputError(name, f"cannot read the file: {exc}", "check the path"), side) from None
+        raise side_error(InputError(name, f"cannot read the file: {exc}", "check the path"), side) from None
     lines = newlines + (1 if pos > bom and last != b"\n" else 0)
     return lines, offsets
 
@@ -135,7 +135,7 @@ class _Lines:
         return _Lines(self.location, self.count, self.start + (rows.start or 0))
 
     def __iter__(self) -> Iterator[SimpleNamespace]:
-        for i, raw in enumerate(_raw_lines(self.location, 0, _SCAN_CHUNK)):
+        for i, raw in enumerate(raw_lines(self.location, 0, SCAN_CHUNK)):
             if i >= self.start:
                 yield SimpleNamespace(text=raw.decode("utf-8").strip(WHITESPACE))
 
@@ -151,13 +151,13 @@ def _check_counts(names: Sequence[str], locations: Sequence[str], counts: Sequen
 
 def _index_lines(names: Sequence[str], locations: Sequence[str], shard_rows: int, overlap: int) -> Inputs:
     sides = ["src", "tgt"] + ["ref"] * (len(names) - 2)
-    scans = [_scan_lines(loc, name, side, shard_rows, overlap) for loc, name, side in zip(locations, names, sides)]
+    scans = [scan_lines(loc, name, side, shard_rows, overlap) for loc, name, side in zip(locations, names, sides)]
     counts = [count for count, _ in scans]
     _check_counts(names, locations, counts)
     inputs = Inputs("lines", tuple(names), tuple(locations), counts[0], shard_rows, overlap)
     keep = len(inputs.marks())  # a scan may record a mark at the very end of a file
     return replace(inputs, offsets=tuple(tuple(offsets[:keep]) for _, offsets in scans),
-                   fingerprints=tuple(_line_fingerprint(location) for location in locations))  # fmt: skip
+                   fingerprints=tuple(line_fingerprint(location) for location in locations))  # fmt: skip
 
 
 def _columns(name: str, fmt: str, names: list[str]) -> tuple[str, str, list[str]]:
@@ -173,16 +173,16 @@ def _index_jsonl(name: str, location: str, shard_rows: int, overlap: int) -> Inp
     from ..io.parallel import _cell
 
     fields: dict[str, None] = {}
-    for _, _, record in _jsonl_records(location, name):
+    for _, _, record in jsonl_records(location, name):
         fields.update(dict.fromkeys(record))
     src, tgt, refs = _columns(name, "jsonl", list(fields))
-    marks = _marks(shard_rows, overlap)
+    marks = mark_rows(shard_rows, overlap)
     target, n, has_ids = next(marks), 0, False
     offsets: list[int] = []
     lines: list[int] = []
     widths: list[int] = []
     digests: _Digests | None = None
-    for offset, line, record in _jsonl_records(location, name):
+    for offset, line, record in jsonl_records(location, name):
         texts = [_cell(Path(name), line, record, field)[0] for field in (src, tgt)]
         cells = [_cell(Path(name), line, record, field, many=True) for field in refs]
         row_widths = [len(values) for values in cells]
@@ -213,7 +213,7 @@ def _index_parquet(names: Sequence[str], locations: Sequence[str], shard_rows: i
     n = 0
     schema_names: list[str] = []
     for f, location in enumerate(locations):
-        fs, inner = _fs(location)
+        fs, inner = filesystem_of(location)
         meta = pq.ParquetFile(inner, filesystem=fs).metadata
         schema_names = schema_names or list(meta.schema.to_arrow_schema().names)
         for g in range(meta.num_row_groups):
@@ -224,7 +224,7 @@ def _index_parquet(names: Sequence[str], locations: Sequence[str], shard_rows: i
     widths = [1] * len(refs)
     has_ids = "id" in schema_names
     if n and refs:  # a list<string> reference column holds several references: as many as in row 1
-        first = _parquet_table(locations, groups[:1], [*refs])
+        first = parquet_table(locations, groups[:1], [*refs])
         widths = [len(v) if isinstance(v, list) else 1 for v in (first.column(c)[0].as_py() for c in refs)]
     inputs = Inputs("parquet", tuple(names), tuple(locations), n, shard_rows, overlap, columns=(src, tgt, *refs),
                     ref_widths=tuple(widths), has_ids=has_ids, row_groups=tuple(groups))  # fmt: skip
@@ -241,7 +241,7 @@ def index_inputs(kind: Kind, names: Sequence[str], shard_rows: int, overlap: int
     """Validate and index the input files (``names``: src, tgt, refs for line files; the table files otherwise)."""
     if shard_rows < 1 or not 0 <= overlap < shard_rows:
         raise UsageError(f"shard_rows={shard_rows}, overlap={overlap}", "use shard_rows >= 1 and 0 <= overlap < shard_rows")
-    locations = [_location(name) for name in names]
+    locations = [resolve_location(name) for name in names]
     sides: list[str | None] = ["src", "tgt"] + ["ref"] * (len(names) - 2) if kind == "lines" else [None] * len(names)
     for name, location, side in zip(names, locations, sides):
         try:
@@ -249,7 +249,7 @@ def index_inputs(kind: Kind, names: Sequence[str], shard_rows: int, overlap: int
                 open(location, "rb").close()  # noqa: SIM115
         except OSError as exc:
             error = InputError(name, f"cannot read the file: {exc.strerror or exc}", "check the path")
-            raise _side_error(error, side) from None
+            raise side_error(error, side) from None
     if kind == "lines":
         if len(names) < 2:
             raise UsageError(f"{names[0]}: a line file holds one side only", "give the translation file as tgt")

@@ -20,21 +20,40 @@ from ..io.document import WHITESPACE
 from ..io.encoding import decode_bytes
 from ..io.parallel import _jsonl_rows
 
-__all__ = ["Inputs", "Rows", "parquet_bytes", "prepare_output", "read_rows", "write_bytes"]
+__all__ = [
+    "OTHER_BOMS",
+    "SCAN_CHUNK",
+    "UTF8_BOM",
+    "Inputs",
+    "Kind",
+    "Rows",
+    "filesystem_of",
+    "jsonl_records",
+    "mark_rows",
+    "parquet_bytes",
+    "parquet_table",
+    "prepare_output",
+    "raw_lines",
+    "read_rows",
+    "refusal",
+    "resolve_location",
+    "side_error",
+    "write_bytes",
+]
 
 Kind = Literal["lines", "jsonl", "parquet"]
-_SCAN_CHUNK = 8 << 20  # bytes per read while indexing
+SCAN_CHUNK = 8 << 20  # bytes per read while indexing
 _READ_CHUNK = 1 << 20  # bytes per read of one shard
-_UTF8_BOM = b"\xef\xbb\xbf"
-_OTHER_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")  # UTF-16/32 (the UTF-32 LE BOM starts like UTF-16 LE)
+UTF8_BOM = b"\xef\xbb\xbf"
+OTHER_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")  # UTF-16/32 (the UTF-32 LE BOM starts like UTF-16 LE)
 
 
-def _location(path: str) -> str:
+def resolve_location(path: str) -> str:
     """An absolute path or a URI: shard tasks run in other processes, maybe on other machines."""
     return path if "://" in path else str(Path(path).expanduser().resolve())
 
 
-def _fs(location: str) -> tuple[Any, str]:
+def filesystem_of(location: str) -> tuple[Any, str]:
     import pyarrow.fs as pafs
 
     if "://" in location:
@@ -42,7 +61,7 @@ def _fs(location: str) -> tuple[Any, str]:
     return pafs.LocalFileSystem(), location
 
 
-def _marks(shard_rows: int, overlap: int) -> Iterator[int]:
+def mark_rows(shard_rows: int, overlap: int) -> Iterator[int]:
     """Rows whose byte offset is indexed, ascending without end: every shard start and shard start - overlap."""
     yield 0
     start = shard_rows
@@ -80,7 +99,7 @@ class Inputs:
 
     def marks(self) -> list[int]:
         out = []
-        for mark in _marks(self.shard_rows, self.overlap):
+        for mark in mark_rows(self.shard_rows, self.overlap):
             if mark >= max(self.n, 1):
                 return out
             out.append(mark)
@@ -108,29 +127,29 @@ class Rows:
 # --- reading, shared with the index -------------------------------------------------------------
 
 
-def _side_error(exc: InputError, side: str | None) -> InputError:
+def side_error(exc: InputError, side: str | None) -> InputError:
     if side is None:
         return exc
     return InputError(exc.path, f"{side} file: {exc.what}", exc.fix, line=exc.line, byte_offset=exc.byte_offset)
 
 
-def _refuse(location: str, name: str, side: str | None) -> InputError:
+def refusal(location: str, name: str, side: str | None) -> InputError:
     """The local reader's error for a file that is not UTF-8, or a refusal of an encoding it accepts."""
-    fs, inner = _fs(location)
+    fs, inner = filesystem_of(location)
     with fs.open_input_stream(inner) as fh:
         data = fh.read()
     try:
         decoded = decode_bytes(data, name)
     except InputError as exc:
-        return _side_error(exc, side)
+        return side_error(exc, side)
     what = f"{decoded.encoding} text; the Ray engine reads UTF-8 only"
     fix = f"re-save it as UTF-8 (iconv -f {decoded.encoding} -t utf-8), or score it without --engine ray"
-    return _side_error(InputError(name, what, fix), side)
+    return side_error(InputError(name, what, fix), side)
 
 
-def _raw_lines(location: str, start: int, chunk: int = _READ_CHUNK) -> Iterator[bytes]:
+def raw_lines(location: str, start: int, chunk: int = _READ_CHUNK) -> Iterator[bytes]:
     """The lines of a file from byte ``start``, without their ``\\n``; no empty last line after a final newline."""
-    fs, inner = _fs(location)
+    fs, inner = filesystem_of(location)
     with fs.open_input_file(inner) as fh:
         fh.seek(start)
         tail = b""
@@ -142,20 +161,20 @@ def _raw_lines(location: str, start: int, chunk: int = _READ_CHUNK) -> Iterator[
             yield tail
 
 
-def _jsonl_records(location: str, name: str, start: int = 0, first_line: int = 1) -> Iterator[tuple[int, int, dict]]:
+def jsonl_records(location: str, name: str, start: int = 0, first_line: int = 1) -> Iterator[tuple[int, int, dict]]:
     """(byte offset, 1-based line, record) of each non-blank line from byte ``start``, errors as the local reader."""
     offset, number = start, first_line
-    for raw in _raw_lines(location, start, _SCAN_CHUNK if start == 0 else _READ_CHUNK):
+    for raw in raw_lines(location, start, SCAN_CHUNK if start == 0 else _READ_CHUNK):
         here, offset = offset, offset + len(raw) + 1
         line, number = number, number + 1
-        if here == 0 and raw.startswith(_OTHER_BOMS) or b"\x00" in raw:
-            raise _refuse(location, name, None)
+        if here == 0 and raw.startswith(OTHER_BOMS) or b"\x00" in raw:
+            raise refusal(location, name, None)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise _refuse(location, name, None) from None
+            raise refusal(location, name, None) from None
         if here == 0 and text.startswith("\ufeff"):
-            text, here = text[1:], len(_UTF8_BOM)
+            text, here = text[1:], len(UTF8_BOM)
         try:  # the local reader's parse of one line, its messages with this line's number
             records = _jsonl_rows(Path(name), text.rstrip("\r"))
         except InputError as exc:
@@ -180,7 +199,7 @@ def _read_line_rows(inputs: Inputs, lo: int, hi: int) -> Rows:
     i, mark = _start(inputs, lo)
     texts = []
     for f, location in enumerate(inputs.locations):
-        lines = _raw_lines(location, inputs.offsets[f][i])
+        lines = raw_lines(location, inputs.offsets[f][i])
         texts.append([raw.decode("utf-8").strip(WHITESPACE) for k, raw in zip(range(hi - mark), lines) if k >= lo - mark])
     numbers = list(range(lo + 1, hi + 1))
     return Rows(lo, texts[0], texts[1], texts[2:], numbers, numbers, [bool(t) for t in texts[0]],
@@ -207,13 +226,13 @@ def _table_rows(inputs: Inputs, lo: int, records: Sequence[dict[str, Any]], line
                 [bool(t) for t in src], [bool(t) for t in tgt], [i or "" for i in ids] if ids else None)  # fmt: skip
 
 
-def _parquet_table(locations: Sequence[str], groups: Sequence[tuple[int, int, int, int]], columns: list[str]) -> Any:
+def parquet_table(locations: Sequence[str], groups: Sequence[tuple[int, int, int, int]], columns: list[str]) -> Any:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     tables = []
     for f, g, _, _ in groups:
-        fs, inner = _fs(locations[f])
+        fs, inner = filesystem_of(locations[f])
         tables.append(pq.ParquetFile(inner, filesystem=fs).read_row_group(g, columns=columns))
     return pa.concat_tables(tables)
 
@@ -221,7 +240,7 @@ def _parquet_table(locations: Sequence[str], groups: Sequence[tuple[int, int, in
 def _read_parquet_rows(inputs: Inputs, lo: int, hi: int) -> Rows:
     groups = [g for g in inputs.row_groups if g[2] < hi and g[2] + g[3] > lo]
     columns = [*inputs.columns] + (["id"] if inputs.has_ids else [])
-    table = _parquet_table(inputs.locations, groups, columns).slice(lo - groups[0][2], hi - lo) if groups else None
+    table = parquet_table(inputs.locations, groups, columns).slice(lo - groups[0][2], hi - lo) if groups else None
     records = table.to_pylist() if table is not None else []
     for k, record in enumerate(records):  # Parquet nulls are missing values, as a missing JSON field
         for field in inputs.columns:
@@ -240,7 +259,7 @@ def read_rows(inputs: Inputs, lo: int, hi: int) -> Rows:
         return _read_parquet_rows(inputs, lo, hi)
     i, mark = _start(inputs, lo)
     records, lines = [], []
-    source = _jsonl_records(inputs.locations[0], inputs.names[0], inputs.offsets[0][i], inputs.mark_lines[i])
+    source = jsonl_records(inputs.locations[0], inputs.names[0], inputs.offsets[0][i], inputs.mark_lines[i])
     for k, (_, line, record) in zip(range(hi - mark), source):
         if k >= lo - mark:
             records.append(record)
@@ -255,8 +274,8 @@ def prepare_output(out_dir: str, folders: Sequence[str]) -> str:
     """Create ``out_dir`` and its shard ``folders``, emptied of the shards of an earlier run; its location."""
     import pyarrow.fs as pafs
 
-    location = _location(out_dir)
-    fs, inner = _fs(location)
+    location = resolve_location(out_dir)
+    fs, inner = filesystem_of(location)
     for folder in folders:
         path = f"{inner.rstrip('/')}/{folder}"
         info = fs.get_file_info(path)
@@ -276,7 +295,7 @@ def write_bytes(location: str, data: bytes) -> None:
 
         atomic_write(Path(location), data)
         return
-    fs, inner = _fs(location)
+    fs, inner = filesystem_of(location)
     with fs.open_output_stream(inner) as fh:
         fh.write(data)
 

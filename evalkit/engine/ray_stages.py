@@ -78,6 +78,7 @@ class EmbedOut:
     vectors: tuple[np.ndarray, np.ndarray] | None  # source and target vectors ("all" neighbours, on the driver)
     shifts: list[Piece]  # shifted stretches found in this shard
     ids: list[str] | None
+    device: dict[str, Any] | None = None  # where the shard was embedded (`ray_workers.device_report`)
 
 
 def _shift_pieces(window: Rows, lo: int, hi: int, encoder: Encoder, files: tuple[str, str]) -> list[Piece]:

