@@ -55,8 +55,8 @@ def main() -> None:
     ap.add_argument("--embed-sizes", default=None, help="pair counts with embeddings, comma-separated")
     ap.add_argument("--no-cache", action="store_true", help="embed without the disk cache (a one-off corpus)")
     a = ap.parse_args()
-    sizes = [int(x) for x in (a.sizes or ("2000,10000" if a.quick else "10000,100000,300000")).split(",") if x]
-    embed = [int(x) for x in (a.embed_sizes or ("500,1000" if a.quick else "2000,10000")).split(",") if x]
+    sizes = [int(x) for x in (a.sizes or ("2000,10000" if a.quick else "10000,100000,1000000")).split(",") if x]
+    embed = [int(x) for x in (a.embed_sizes or ("500,1000" if a.quick else "10000,100000")).split(",") if x]
     print_table("Goal 6: streaming scale (time per pair should stay flat)", run(sizes, embed, use_cache=not a.no_cache))
 
 

@@ -93,6 +93,7 @@ def score(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs:
     Examples:
       evalkit score seeds/xi-putin-defense-ties.zh-en.txt --ref references/xi-putin-defense-ties.ref.en.txt -o reports/seed/
       evalkit score --src src.zh --tgt hyp.en --ref ref.en -o reports/run1/
+      evalkit score --src crawl.zh --tgt crawl.en -o reports/crawl/ --stream
       evalkit score memory.tmx -o reports/tm/ --xliff reports/tm/flagged.xlf
       evalkit score articles/ -o reports/articles/ --engine ray
       evalkit score --src crawl.en --tgt crawl.zh -o reports/crawl/ --engine ray --address ray://head:10001
