@@ -21,6 +21,7 @@ __all__ = [
     "UNIT_SUFFIXES",
     "ScoreOptions",
     "embedding_scores",
+    "embedding_signature",
     "score_alignment",
     "score_document",
     "score_parallel",
@@ -49,7 +50,7 @@ def _lines(segments: Sequence[Segment], ids: tuple[int, ...]) -> tuple[int, ...]
     return tuple(segments[i].line for i in ids if segments[i].line is not None)  # type: ignore[misc]
 
 
-def _embedding_signature(encoder: Encoder, k: int) -> str:
+def embedding_signature(encoder: Encoder, k: int) -> str:
     return f"model:{encoder.model_id}|backend:{encoder.backend}|k:{k}|evalkit:{__version__}"
 
 
@@ -266,7 +267,7 @@ def score_alignment(
             sent[metric] = prepared.sentence_from_stats(stats)
             scores[metric] = prepared.score_from_stats(stats, n_bootstrap=options.n_bootstrap, seed=options.seed)
             progress("metrics", done, n_scores)
-    emb_sig = _embedding_signature(encoder, options.margin_k)
+    emb_sig = embedding_signature(encoder, options.margin_k)
     scores.update(embedding_scores(cosine, margin, emb_sig, options))
     progress("metrics", n_scores, n_scores)
 

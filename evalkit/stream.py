@@ -299,11 +299,11 @@ def score_stream(
     corpus: dict[str, float] = {name: float(metric_objs[name]._compute_score_from_stats(total_.tolist()).score)
                                 for name, total_ in sums.items()}
     if n_embedded and encoder is not None:
-        from .pipeline import _embedding_signature
+        from .pipeline import embedding_signature
 
         corpus["similarity"] = sim_sum / n_embedded
         corpus["margin"] = margin_sum / n_embedded
-        signatures["model"] = _embedding_signature(encoder, options.margin_k)
+        signatures["model"] = embedding_signature(encoder, options.margin_k)
         signatures["similarity"] = signatures["margin"] = signatures["model"] + "|bs:0"
     summary = _summary(src, tgt, refs, src_lang, tgt_lang, pairs, flagged, flag_counts, corpus, signatures, encoder,
                        options, [d.hexdigest() for d in digests], length_model)
@@ -318,7 +318,7 @@ def _summary(src: Path, tgt: Path, refs: Sequence[Path], src_lang: str, tgt_lang
              reasons: dict[str, int], corpus: dict[str, float], signatures: dict[str, str], encoder: Any,
              options: StreamOptions, digests: list[str], length_model: Any) -> dict[str, Any]:
     """summary.json of a streamed run, in `evalkit.report.summary`'s schema (every line is a 1-1 link)."""
-    from .report.summary import _finite
+    from .report.summary import finite
 
     inputs = {"source": str(src), "target": str(tgt)} | {f"reference_{k + 1}": str(r) for k, r in enumerate(refs)}
     return {
@@ -328,7 +328,7 @@ def _summary(src: Path, tgt: Path, refs: Sequence[Path], src_lang: str, tgt_lang
         "counts": {"links": pairs, "paired": pairs, "flagged": flagged, "unpaired_source": 0, "unpaired_target": 0,
                    "merged_or_split": 0, "source_segments": pairs, "target_segments": pairs},
         "reasons": reasons,
-        "scores": {name: {"score": _finite(value), "ci95": None, "signature": signatures[name]} for name, value in corpus.items()},
+        "scores": {name: {"score": finite(value), "ci95": None, "signature": signatures[name]} for name, value in corpus.items()},
         "model": ({"id": encoder.model_id, "backend": encoder.backend, "signature": signatures.get("model", "")}
                   if encoder is not None else {"id": "none", "backend": "none", "signature": "embeddings off"}),
         "thresholds": options.thresholds.as_dict(),

@@ -86,13 +86,13 @@ class StatsOut:
 def _file_lang(location: str) -> str:
     """`evalkit.io.parallel`'s language vote on a file, reading two passes instead of holding its lines."""
     from ..io.document import WHITESPACE
-    from ..io.parallel import _LANG_SAMPLE, majority_lang
+    from ..io.parallel import LANG_SAMPLE, majority_lang
 
     def texts() -> Any:
         return (t for raw in raw_lines(location, 0, SCAN_CHUNK) if (t := raw.decode("utf-8").strip(WHITESPACE)))
 
-    step = max(1, sum(1 for _ in texts()) // _LANG_SAMPLE)
-    # The local vote's sample is every step-th non-empty line: fewer than 2 x _LANG_SAMPLE texts, which
+    step = max(1, sum(1 for _ in texts()) // LANG_SAMPLE)
+    # The local vote's sample is every step-th non-empty line: fewer than 2 x LANG_SAMPLE texts, which
     # `majority_lang` then takes whole, so this is the local vote exactly.
     return majority_lang(list(islice(texts(), 0, None, step)))
 

@@ -141,12 +141,12 @@ class _Lines:
 
 
 def _check_counts(names: Sequence[str], locations: Sequence[str], counts: Sequence[int]) -> None:
-    """The local reader's count check (`evalkit.io.parallel._check_count`, same errors) on every file."""
-    from ..io.parallel import _check_count
+    """The local reader's count check (`evalkit.io.parallel.check_line_count`, same errors) on every file."""
+    from ..io.parallel import check_line_count
 
     for k in range(1, len(names)):
         src, other = _Lines(locations[0], counts[0]), _Lines(locations[k], counts[k])
-        _check_count(names[0], src, names[k], other)  # type: ignore[arg-type]
+        check_line_count(names[0], src, names[k], other)  # type: ignore[arg-type]
 
 
 def _index_lines(names: Sequence[str], locations: Sequence[str], shard_rows: int, overlap: int) -> Inputs:
@@ -162,15 +162,15 @@ def _index_lines(names: Sequence[str], locations: Sequence[str], shard_rows: int
 
 def _columns(name: str, fmt: str, names: list[str]) -> tuple[str, str, list[str]]:
     """Source, target and reference fields, resolved as the local reader resolves them."""
-    from ..io.parallel import _resolve
+    from ..io.parallel import resolve_column
 
-    src = _resolve(Path(name), fmt, "src", names, "src_col")
-    tgt = _resolve(Path(name), fmt, "tgt", names, "tgt_col")
+    src = resolve_column(Path(name), fmt, "src", names, "src_col")
+    tgt = resolve_column(Path(name), fmt, "tgt", names, "tgt_col")
     return src, tgt, [k for k in names if k.lower().startswith("ref") and k not in (src, tgt)]
 
 
 def _index_jsonl(name: str, location: str, shard_rows: int, overlap: int) -> Inputs:
-    from ..io.parallel import _cell
+    from ..io.parallel import table_cell
 
     fields: dict[str, None] = {}
     for _, _, record in jsonl_records(location, name):
@@ -183,8 +183,8 @@ def _index_jsonl(name: str, location: str, shard_rows: int, overlap: int) -> Inp
     widths: list[int] = []
     digests: _Digests | None = None
     for offset, line, record in jsonl_records(location, name):
-        texts = [_cell(Path(name), line, record, field)[0] for field in (src, tgt)]
-        cells = [_cell(Path(name), line, record, field, many=True) for field in refs]
+        texts = [table_cell(Path(name), line, record, field)[0] for field in (src, tgt)]
+        cells = [table_cell(Path(name), line, record, field, many=True) for field in refs]
         row_widths = [len(values) for values in cells]
         if not widths:
             first_line, widths = line, row_widths

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from ..errors import InputError
 from ..io.document import WHITESPACE
 from ..io.encoding import decode_bytes
-from ..io.parallel import _jsonl_rows
+from ..io.parallel import jsonl_rows
 
 __all__ = [
     "OTHER_BOMS",
@@ -176,7 +176,7 @@ def jsonl_records(location: str, name: str, start: int = 0, first_line: int = 1)
         if here == 0 and text.startswith("\ufeff"):
             text, here = text[1:], len(UTF8_BOM)
         try:  # the local reader's parse of one line, its messages with this line's number
-            records = _jsonl_rows(Path(name), text.rstrip("\r"))
+            records = jsonl_rows(Path(name), text.rstrip("\r"))
         except InputError as exc:
             raise InputError(exc.path, exc.what, exc.fix, line=line) from None
         if not records:
@@ -207,15 +207,15 @@ def _read_line_rows(inputs: Inputs, lo: int, hi: int) -> Rows:
 
 
 def _table_rows(inputs: Inputs, lo: int, records: Sequence[dict[str, Any]], lines: list[int]) -> Rows:
-    from ..io.parallel import _cell
+    from ..io.parallel import table_cell
 
     src_name, tgt_name, *ref_names = inputs.columns
     name = Path(inputs.names[0])
-    src = [_cell(name, line, r, src_name)[0] for line, r in zip(lines, records)]
-    tgt = [_cell(name, line, r, tgt_name)[0] for line, r in zip(lines, records)]
+    src = [table_cell(name, line, r, src_name)[0] for line, r in zip(lines, records)]
+    tgt = [table_cell(name, line, r, tgt_name)[0] for line, r in zip(lines, records)]
     refs: list[list[str]] = []
     for field, width in zip(ref_names, inputs.ref_widths):
-        cells = [_cell(name, line, r, field, many=True) for line, r in zip(lines, records)]
+        cells = [table_cell(name, line, r, field, many=True) for line, r in zip(lines, records)]
         for line, values in zip(lines, cells):
             if len(values) != width:
                 raise InputError(inputs.names[0], f"field {field!r} holds {len(values)} references, on the first "

@@ -22,20 +22,18 @@ from ..flag import REASONS
 from ..metrics.checks import LengthModel
 from ..metrics.embedding import bootstrap_mean
 from ..pipeline import ScoreOptions
+from ..io.parallel import LANG_SAMPLE
 from ..records import Report, Score
 from .ray_io import Inputs
 from .ray_stages import CheckOut, EmbedOut, merge_shifts, poisson_mean, poisson_score
 
 __all__ = ["build_report", "length_model", "majority_lang", "summary_of"]
 
-_LANG_SAMPLE = 2000  # as evalkit.io.parallel: lines voted on for a file's language
-
-
 def majority_lang(votes: Sequence[str]) -> str:
     """The language of a file from per-line votes ("" for a line that does not vote), as the local reader:
     a spread sample of up to 2000 voting lines, "und" left out, the first most common."""
     voting = [v for v in votes if v]
-    counts = Counter(voting[:: max(1, len(voting) // _LANG_SAMPLE)])
+    counts = Counter(voting[:: max(1, len(voting) // LANG_SAMPLE)])
     counts.pop("und", None)
     return counts.most_common(1)[0][0] if counts else "und"
 

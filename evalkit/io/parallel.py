@@ -23,14 +23,17 @@ from evalkit.io.encoding import read_text
 from evalkit.lang import detect_lang
 from evalkit.records import Segment
 
-__all__ = ["Fmt", "Parallel", "majority_lang", "read_lines", "read_parallel"]
+__all__ = [
+    "LANG_SAMPLE", "Fmt", "Parallel", "check_line_count", "jsonl_rows", "majority_lang", "read_lines", "read_parallel",
+    "resolve_column", "table_cell",
+]
 
 Fmt = Literal["lines", "tsv", "csv", "jsonl"]
 Side = Literal["src", "tgt", "ref"]
 _SUFFIX_FMT: dict[str, Fmt] = {".tsv": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _DEFAULT_COLS = {"tsv": ("source", "target"), "csv": ("source", "target"), "jsonl": ("src", "tgt")}
 _SURROGATE = re.compile("[\ud800-\udfff]")  # a JSON "\\ud800" escape without its other half
-_LANG_SAMPLE = 2000  # lines voted on to find a file's language; enough for a majority, fast on 1M lines
+LANG_SAMPLE = 2000  # lines voted on to find a file's language; enough for a majority, fast on 1M lines
 PathLike = str | Path
 
 
@@ -101,7 +104,7 @@ def read_parallel(
         segs, encodings[str(ref)] = _read_lines(ref, tgt_lang if tgt_lang != "und" else None, "ref")
         streams.append(segs)
     for other, segs in [(tgt, tgt_segs)] + list(zip(refs, streams)):
-        _check_count(src, src_segs, other, segs)
+        check_line_count(src, src_segs, other, segs)
     src_lang = src_segs[0].lang if src_segs else src_lang or "und"
     return Parallel(src_segs, tgt_segs, tuple(streams), src_lang, tgt_lang, encodings)
 
@@ -127,13 +130,13 @@ def _read_lines(path: PathLike, lang: str | None, side: str) -> tuple[tuple[Segm
 def majority_lang(texts: Sequence[str]) -> str:
     """The language most lines are in, voted on a spread sample of up to 2000 non-empty lines."""
     nonempty = [t for t in texts if t]
-    step = max(1, len(nonempty) // _LANG_SAMPLE)
+    step = max(1, len(nonempty) // LANG_SAMPLE)
     votes = Counter(detect_lang(t) for t in nonempty[::step])
     votes.pop("und", None)
     return votes.most_common(1)[0][0] if votes else "und"
 
 
-def _check_count(src: PathLike, src_segs: tuple[Segment, ...], other: PathLike, segs: tuple[Segment, ...]) -> None:
+def check_line_count(src: PathLike, src_segs: tuple[Segment, ...], other: PathLike, segs: tuple[Segment, ...]) -> None:
     """Line-aligned files must have as many lines: never truncate to the shorter one."""
     if len(segs) == len(src_segs):
         return
@@ -159,21 +162,21 @@ def _read_table(
 ) -> Parallel:
     decoded = read_text(path)
     if fmt == "jsonl":
-        rows = _jsonl_rows(path, decoded.text)
+        rows = jsonl_rows(path, decoded.text)
         names = list(dict.fromkeys(k for _, row in rows for k in row))  # in order of first appearance
     else:
         names, rows = _csv_rows(path, decoded.text, fmt)
-    src_name = _resolve(path, fmt, src_col or _DEFAULT_COLS[fmt][0], names, "src_col")
-    tgt_name = _resolve(path, fmt, tgt_col or _DEFAULT_COLS[fmt][1], names, "tgt_col")
+    src_name = resolve_column(path, fmt, src_col or _DEFAULT_COLS[fmt][0], names, "src_col")
+    tgt_name = resolve_column(path, fmt, tgt_col or _DEFAULT_COLS[fmt][1], names, "tgt_col")
     if ref_cols is None:
         ref_names = [k for k in names if k.lower().startswith("ref") and k not in (src_name, tgt_name)]
     else:
-        ref_names = [_resolve(path, fmt, name, names, "ref_cols") for name in ref_cols]
-    src_texts = [_cell(path, line, row, src_name)[0] for line, row in rows]
-    tgt_texts = [_cell(path, line, row, tgt_name)[0] for line, row in rows]
+        ref_names = [resolve_column(path, fmt, name, names, "ref_cols") for name in ref_cols]
+    src_texts = [table_cell(path, line, row, src_name)[0] for line, row in rows]
+    tgt_texts = [table_cell(path, line, row, tgt_name)[0] for line, row in rows]
     streams: list[list[str]] = []
     for name in ref_names:
-        cells = [_cell(path, line, row, name, many=True) for line, row in rows]
+        cells = [table_cell(path, line, row, name, many=True) for line, row in rows]
         for (line, _), values in zip(rows, cells):
             if len(values) != len(cells[0]):
                 raise InputError(path, f"field {name!r} holds {len(values)} references, on line {rows[0][0]} "
@@ -193,7 +196,7 @@ def _read_table(
     return Parallel(segs(src_texts, src_lang), segs(tgt_texts, tgt_lang), refs, src_lang, tgt_lang, encodings)
 
 
-def _resolve(path: Path, fmt: str, name: str, names: list[str], option: str) -> str:
+def resolve_column(path: Path, fmt: str, name: str, names: list[str], option: str) -> str:
     """The column/field called ``name`` (exactly, else the one matching it case-insensitively)."""
     if name in names or (fmt == "jsonl" and not names):
         return name
@@ -205,7 +208,7 @@ def _resolve(path: Path, fmt: str, name: str, names: list[str], option: str) -> 
                      f"name the {kind} to read with {option}=", line=1)  # fmt: skip
 
 
-def _cell(path: Path, line: int, row: dict[str, object], name: str, many: bool = False) -> list[str]:
+def table_cell(path: Path, line: int, row: dict[str, object], name: str, many: bool = False) -> list[str]:
     """The text of one field; with ``many``, a list of strings gives several references."""
     if name not in row:
         raise InputError(path, f"field {name!r} is missing", f"add {name!r} to this line too", line=line)
@@ -229,7 +232,7 @@ def _no_surrogate(path: Path, line: int, name: str, text: str) -> str:
     return text
 
 
-def _jsonl_rows(path: Path, text: str) -> list[tuple[int, dict[str, object]]]:
+def jsonl_rows(path: Path, text: str) -> list[tuple[int, dict[str, object]]]:
     rows = []
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip(WHITESPACE):

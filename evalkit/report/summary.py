@@ -19,7 +19,7 @@ from ..flag import REASONS
 from ..records import Report
 from .files import atomic_write
 
-__all__ = ["fingerprint", "fingerprint_update", "report_fingerprints", "summary", "summary_json", "write_summary"]
+__all__ = ["finite", "fingerprint", "fingerprint_update", "report_fingerprints", "summary", "summary_json", "write_summary"]
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -58,7 +58,7 @@ def report_fingerprints(report: Report) -> dict[str, Any]:
     }
 
 
-def _finite(value: float) -> float | None:
+def finite(value: float) -> float | None:
     return round(value, 6) if math.isfinite(value) else None
 
 
@@ -85,8 +85,8 @@ def summary(report: Report) -> dict[str, Any]:
         "reasons": reasons,
         "scores": {
             name: {
-                "score": _finite(s.score),
-                "ci95": [_finite(s.ci95[0]), _finite(s.ci95[1])] if s.ci95 else None,
+                "score": finite(s.score),
+                "ci95": [finite(s.ci95[0]), finite(s.ci95[1])] if s.ci95 else None,
                 "signature": s.signature,
             }
             for name, s in report.scores.items()
