@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import multiprocessing
 import os
 import time
@@ -44,6 +45,7 @@ from .config import Thresholds
 from .errors import InputError
 from .progress import StageProgress, no_progress
 from .records import Link, ScoredLink
+from .report.summary import finite
 
 __all__ = ["StreamOptions", "StreamSummary", "count_lines", "iter_chunks", "score_stream"]
 
@@ -210,6 +212,7 @@ def score_stream(
     from .metrics.checks import LengthModel
     from .metrics.embedding import pair_cosine, ratio_margin
     from .metrics.reference import prepare
+    from .pipeline import embedding_signature
     from .report.files import atomic_stream, atomic_write, prepare_dir
     from .report.summary import fingerprint_update
     from .report.table import link_row
@@ -299,16 +302,12 @@ def score_stream(
     corpus: dict[str, float] = {name: float(metric_objs[name]._compute_score_from_stats(total_.tolist()).score)
                                 for name, total_ in sums.items()}
     if n_embedded and encoder is not None:
-        from .pipeline import embedding_signature
-
         corpus["similarity"] = sim_sum / n_embedded
         corpus["margin"] = margin_sum / n_embedded
         signatures["model"] = embedding_signature(encoder, options.margin_k)
         signatures["similarity"] = signatures["margin"] = signatures["model"] + "|bs:0"
     summary = _summary(src, tgt, refs, src_lang, tgt_lang, pairs, flagged, flag_counts, corpus, signatures, encoder,
                        options, [d.hexdigest() for d in digests], length_model)
-    import json
-
     atomic_write(out_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     return StreamSummary(pairs, corpus, signatures, flagged, {k: v for k, v in flag_counts.items() if v}, tuple(seconds),
                          summary)
@@ -318,7 +317,6 @@ def _summary(src: Path, tgt: Path, refs: Sequence[Path], src_lang: str, tgt_lang
              reasons: dict[str, int], corpus: dict[str, float], signatures: dict[str, str], encoder: Any,
              options: StreamOptions, digests: list[str], length_model: Any) -> dict[str, Any]:
     """summary.json of a streamed run, in `evalkit.report.summary`'s schema (every line is a 1-1 link)."""
-    from .report.summary import finite
 
     inputs = {"source": str(src), "target": str(tgt)} | {f"reference_{k + 1}": str(r) for k, r in enumerate(refs)}
     return {
