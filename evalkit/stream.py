@@ -176,20 +176,20 @@ def _languages(src: Path, tgt: Path, src_lang: str | None, tgt_lang: str | None,
 
 
 class _CsvRows:
-    """pairs.csv rows, header first, formula cells neutralised as in `evalkit.report.csv`."""
+    """pairs.csv rows, header first, cells as `evalkit.report.csv` writes them."""
 
     def __init__(self, fh: Any) -> None:
         self.fh = fh
         self.writer: Any = None
 
     def write(self, rows: list[dict[str, Any]]) -> None:
-        from .report.table import neutralise
+        from .report.csv import csv_cells
 
         if self.writer is None and rows:
             self.writer = csv.DictWriter(self.fh, fieldnames=list(rows[0]), lineterminator="\n")
             self.writer.writeheader()
         for row in rows:
-            self.writer.writerow({k: neutralise(v) if isinstance(v, str) else ("" if v is None else v) for k, v in row.items()})
+            self.writer.writerow(csv_cells(row))
 
 
 def score_stream(
