@@ -13,9 +13,8 @@ from .config import Thresholds
 from .embed import Encoder, get_encoder
 from .errors import UsageError
 from .io.parallel import Parallel
-from .flag import flag_link
 from .progress import StageProgress, no_progress
-from .records import Alignment, Flag, Link, Report, Score, ScoredLink, Segment, join_texts
+from .records import Alignment, Link, Report, Score, ScoredLink, Segment, join_texts
 
 __all__ = [
     "UNIT_SUFFIXES",
@@ -171,15 +170,6 @@ def _score_by_line(data: Parallel, inputs: dict[str, str], options: ScoreOptions
     return report
 
 
-def _too_long(encoder: Encoder, text: str, side: str) -> Flag | None:
-    if encoder.max_tokens is None or not text:
-        return None
-    n = encoder.count_tokens(text)
-    if n <= encoder.max_tokens:
-        return None
-    return Flag("too_long", f"too_long: {side} has {n} tokens > {encoder.max_tokens} the model reads", n, encoder.max_tokens)
-
-
 def embedding_scores(
     cosine: Sequence[float] | np.ndarray, margin: Sequence[float] | np.ndarray, signature: str, options: ScoreOptions
 ) -> dict[str, Score]:
@@ -201,20 +191,18 @@ def _segment_values(plain: list[tuple[str, str]], link_refs: Sequence[tuple[str,
     """The registered segment metrics over the paired, non-empty links (in ``paired`` order); their corpus
     scores go into ``scores``."""
     from .metrics.base import SegmentContext, segment_metrics
+    from .score.kernel import segment_values
 
     metrics = segment_metrics(options.segment_metrics, has_refs=bool(with_refs), has_embeddings=True)
-    out: dict[str, np.ndarray] = {}
     if not metrics or not paired:
-        return out
+        return {}
     ctx = SegmentContext(tuple(plain[i][0] for i in paired), tuple(plain[i][1] for i in paired),
                          tuple(link_refs[i] if i in with_refs else () for i in paired), src_lang, tgt_lang, src_vec, tgt_vec,
                          emb_sig)  # fmt: skip
+    out = segment_values(metrics, ctx)
     for metric in metrics:
-        values = np.asarray(metric.segment_values(ctx), dtype=np.float64)
-        if values.shape != (len(paired),):
-            raise ValueError(f"metric {metric.name}: segment_values gave shape {values.shape} for {len(paired)} links")
-        out[metric.name] = values
-        scores[metric.name] = metric.corpus(values, metric.signature(ctx), n_bootstrap=options.n_bootstrap, seed=options.seed)
+        scores[metric.name] = metric.corpus(out[metric.name], metric.signature(ctx), n_bootstrap=options.n_bootstrap,
+                                            seed=options.seed)
     return out
 
 
@@ -233,7 +221,8 @@ def score_alignment(
     """Measure, check and flag every link of ``alignment``; ``link_refs[i]`` are link i's references.
 
     ``progress`` hears of the stages encoding, metrics and checks; it changes nothing else."""
-    from .metrics.checks import LengthModel, run_checks
+    from .metrics.checks import LengthModel
+    from .score.kernel import LinkContext, finish_link, token_counts
     from .metrics.embedding import pair_cosine, ratio_margin
     from .io.markup import strip_placeholders
     from .metrics.reference import prepare
@@ -309,6 +298,7 @@ def score_alignment(
         alignment, src_pool, tgt_pool, src_vec, tgt_vec, paired, th.margin, th.member_margin, options.margin_k
     ).items():
         moves.setdefault(i, flag)
+    kernel = LinkContext(src_lang, tgt_lang, length_model, th, encoder.max_tokens)
     position = {i: n for n, i in enumerate(paired)}
     ref_position = {i: n for n, i in enumerate(with_refs)}
     out: list[ScoredLink] = []
@@ -322,7 +312,7 @@ def score_alignment(
             src_lines=_lines(alignment.src, link.src),
             tgt_lines=_lines(alignment.tgt, link.tgt),
         )
-        checks: list[Flag] = []
+        tokens = None
         if i in ref_position:
             scored = replace(scored, metrics={m: float(v[ref_position[i]]) for m, v in sent.items()})
         if i in position:  # paired, both sides non-empty
@@ -330,14 +320,8 @@ def score_alignment(
             values = {name: float(v[n]) for name, v in seg_values.items() if np.isfinite(v[n])}
             scored = replace(scored, similarity=float(cosine[n]), margin=float(margin[n]), ref_similarity=ref_sim.get(i),
                              metrics={**scored.metrics, **values})
-            checks = run_checks(*plain[i], src_lang, tgt_lang, length_model, repetition=th.repetition)
-            checks += [f for f in (_too_long(encoder, plain[i][0], "source"), _too_long(encoder, plain[i][1], "target")) if f]
-        elif link.paired:  # an empty source or target: the checks say `empty`
-            checks = run_checks(*plain[i], src_lang, tgt_lang, length_model)
-        if i in moves:
-            checks.append(moves[i])
-        flags, info = flag_link(scored, checks, th)
-        out.append(replace(scored, flags=flags, info=info))
+            tokens = token_counts(encoder, *plain[i])
+        out.append(finish_link(scored, *plain[i], kernel, tokens, (moves[i],) if i in moves else ()))
         if (i + 1) % every == 0 or i + 1 == len(links):
             progress("checks", i + 1, len(links))
 

@@ -25,7 +25,6 @@ summary.json's warnings:
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import multiprocessing
@@ -34,18 +33,16 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import __version__
 from .config import Thresholds
 from .errors import InputError
 from .progress import StageProgress, no_progress
 from .records import Link, ScoredLink
-from .report.summary import finite
 
 __all__ = ["StreamOptions", "StreamSummary", "count_lines", "iter_chunks", "score_stream"]
 
@@ -148,11 +145,12 @@ def iter_chunks(
             first += len(cols[0])
 
 
-def _checks(args: tuple[list[str], list[str], str, str, object, int]) -> list[list[object]]:
-    from .metrics.checks import run_checks
+def _finish(args: tuple[list[tuple[ScoredLink, str, str, tuple[int, int] | None]], Any]) -> list[ScoredLink]:
+    """The kernel's checks and flags on one worker's share of a chunk."""
+    from .score.kernel import finish_links
 
-    srcs, tgts, src_lang, tgt_lang, length_model, repetition = args
-    return [run_checks(s, t, src_lang, tgt_lang, length_model, repetition=repetition) for s, t in zip(srcs, tgts)]  # type: ignore[arg-type]
+    batch, ctx = args
+    return finish_links(batch, ctx)
 
 
 def _pool(workers: int | None) -> Executor | None:
@@ -176,23 +174,6 @@ def _languages(src: Path, tgt: Path, src_lang: str | None, tgt_lang: str | None,
     return langs[0], langs[1]
 
 
-class _CsvRows:
-    """pairs.csv rows, header first, cells as `evalkit.report.csv` writes them."""
-
-    def __init__(self, fh: Any) -> None:
-        self.fh = fh
-        self.writer: Any = None
-
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        from .report.csv import csv_cells
-
-        if self.writer is None and rows:
-            self.writer = csv.DictWriter(self.fh, fieldnames=list(rows[0]), lineterminator="\n")
-            self.writer.writeheader()
-        for row in rows:
-            self.writer.writerow(csv_cells(row))
-
-
 def score_stream(
     src: Path,
     tgt: Path,
@@ -209,12 +190,14 @@ def score_stream(
     ``progress`` hears of the "checks" stage in pairs. See the module docstring for what differs from
     ``evalkit score``.
     """
-    from .flag import REASONS, flag_link
+    from .flag import REASONS
+    from .score.kernel import LinkContext, segment_values, token_counts
     from .metrics.base import SegmentContext, segment_metrics
     from .metrics.checks import LengthModel
     from .metrics.embedding import pair_cosine, ratio_margin
     from .metrics.reference import prepare
     from .pipeline import embedding_signature
+    from .report.csv import CsvSink
     from .report.files import atomic_stream, atomic_write, prepare_dir
     from .report.summary import fingerprint_update
     from .report.table import link_row
@@ -246,7 +229,7 @@ def score_stream(
     progress("checks", 0, total)
     # pairs.csv grows chunk by chunk in a temporary file: an interrupted run leaves the previous one whole
     with ExitStack() as stack:
-        sink = _CsvRows(stack.enter_context(atomic_stream(out_dir / "pairs.csv")))
+        sink = CsvSink(stack.enter_context(atomic_stream(out_dir / "pairs.csv")))
         if pool is not None:
             stack.enter_context(pool)
         for first, srcs, tgts, streams in iter_chunks(src, tgt, refs, options.chunk):
@@ -287,23 +270,16 @@ def score_stream(
                 ctx = SegmentContext(tuple(srcs[i] for i in live), tuple(tgts[i] for i in live),
                                      tuple(tuple(s[i] for s in streams) for i in live), src_lang, tgt_lang, src_vec, tgt_vec,
                                      model_sig)  # fmt: skip
+                computed = segment_values(seg_metrics, ctx)
                 for metric in seg_metrics:
-                    values = np.asarray(metric.segment_values(ctx), dtype=np.float64)
-                    for i, v in zip(live, values.tolist()):
+                    for i, v in zip(live, computed[metric.name].tolist()):
                         if np.isfinite(v):
                             per_link[i][metric.name] = v
                             seg_sums[metric.name][0] += v
                             seg_sums[metric.name][1] += 1
                     signatures[metric.name] = metric.signature(ctx) + "|bs:0"
-            # the checks, split over the worker processes (same order back)
-            parts = max(1, getattr(pool, "_max_workers", 1))
-            step = -(-n // parts)
-            jobs = [(srcs[lo : lo + step], tgts[lo : lo + step], src_lang, tgt_lang, length_model, th.repetition)
-                    for lo in range(0, n, step)]
-            done = pool.map(_checks, jobs) if pool is not None else map(_checks, jobs)
-            all_checks = [c for part in done for c in part]
-            rows = []
-            names = [*metrics, *(m.name for m in seg_metrics)]
+            items = []
+            live_set = set(live)
             for i in range(n):
                 line = first + i
                 scored = ScoredLink(
@@ -311,11 +287,21 @@ def score_stream(
                     similarity=sims.get(i), margin=margins.get(i),
                     metrics={**{m: v[i] for m, v in sentence.items()}, **per_link[i]},
                 )
-                flags, info = flag_link(scored, all_checks[i], th)  # type: ignore[arg-type]
-                for f in flags:
+                items.append((scored, srcs[i], tgts[i], token_counts(encoder, srcs[i], tgts[i]) if i in live_set else None))
+            # the kernel's checks and flags, split over the worker processes (same order back)
+            assert length_model is not None  # fitted on the first chunk above
+            kernel = LinkContext(src_lang, tgt_lang, length_model, th, encoder.max_tokens if encoder is not None else None)
+            parts = max(1, getattr(pool, "_max_workers", 1))
+            step = -(-n // parts)
+            jobs = [(items[lo : lo + step], kernel) for lo in range(0, n, step)]
+            done = pool.map(_finish, jobs) if pool is not None else map(_finish, jobs)
+            rows = []
+            names = [*metrics, *(m.name for m in seg_metrics)]
+            for finished in (link for part in done for link in part):
+                for f in finished.flags:
                     flag_counts[f.code] = flag_counts.get(f.code, 0) + 1
-                flagged += bool(flags)
-                rows.append(link_row(replace(scored, flags=flags, info=info), names, len(refs)))
+                flagged += bool(finished.flags)
+                rows.append(link_row(finished, names, len(refs)))
             sink.write(rows)
             pairs += n
             seconds.append(time.perf_counter() - t0)
@@ -342,26 +328,29 @@ def _summary(src: Path, tgt: Path, refs: Sequence[Path], src_lang: str, tgt_lang
              options: StreamOptions, digests: list[str], length_model: Any) -> dict[str, Any]:
     """summary.json of a streamed run, in `evalkit.report.summary`'s schema (every line is a 1-1 link)."""
 
+    from .records import Score
+    from .report.summary import build_summary
+
     inputs = {"source": str(src), "target": str(tgt)} | {f"reference_{k + 1}": str(r) for k, r in enumerate(refs)}
-    return {
-        "evalkit_version": __version__,
-        "inputs": inputs,
-        "languages": {"source": src_lang, "target": tgt_lang},
-        "counts": {"links": pairs, "paired": pairs, "flagged": flagged, "unpaired_source": 0, "unpaired_target": 0,
-                   "merged_or_split": 0, "source_segments": pairs, "target_segments": pairs},
-        "reasons": reasons,
-        "scores": {name: {"score": finite(value), "ci95": None, "signature": signatures[name]} for name, value in corpus.items()},
-        "model": ({"id": encoder.model_id, "backend": encoder.backend, "signature": signatures.get("model", "")}
-                  if encoder is not None else {"id": "none", "backend": "none", "signature": "embeddings off"}),
-        "thresholds": options.thresholds.as_dict(),
-        "thresholds_origin": options.thresholds_origin,
-        "warnings": [
+    return build_summary(
+        inputs=inputs,
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        counts={"links": pairs, "paired": pairs, "flagged": flagged, "unpaired_source": 0, "unpaired_target": 0,
+                "merged_or_split": 0, "source_segments": pairs, "target_segments": pairs},
+        reasons=reasons,
+        scores={name: Score(name, value, signatures[name]) for name, value in corpus.items()},
+        model=({"id": encoder.model_id, "backend": encoder.backend, "signature": signatures.get("model", "")}
+               if encoder is not None else {"id": "none", "backend": "none", "signature": "embeddings off"}),
+        thresholds=options.thresholds.as_dict(),
+        thresholds_origin=options.thresholds_origin,
+        warnings=[
             f"streamed in chunks of {options.chunk} pairs: margins use each pair's neighbours within its chunk, the "
             "length model is fitted on the first chunk, no bootstrap intervals, no shift check or moved-segment "
             "detection (run without --stream for those)"
         ],
-        "fingerprints": {"source": digests[0], "target": digests[1], "references": digests[2:], "segments": pairs,
-                         "links": pairs},
-        "alignment": "line (streamed)",
-        "length_model": asdict(length_model) if length_model is not None else {},
-    }
+        fingerprints={"source": digests[0], "target": digests[1], "references": digests[2:], "segments": pairs,
+                      "links": pairs},
+        extra={"alignment": "line (streamed)",
+               "length_model": asdict(length_model) if length_model is not None else {}},
+    )

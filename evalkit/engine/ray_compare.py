@@ -48,8 +48,16 @@ from ..compare import (
 )
 from ..errors import InputError
 from ..metrics.base import metric_names
-from ..flag import REASONS
-from .ray_common import RaySettings, cluster_resources, distinct_devices, embedding_actors, per_row_matrix, ray_session
+from ..report.summary import reason_counts
+from .ray_common import (
+    RaySettings,
+    cluster_resources,
+    distinct_devices,
+    embedding_actors,
+    per_row_matrix,
+    ray_session,
+    refuse_segment_metrics,
+)
 from .ray_index import line_fingerprint, scan_lines, shard_ranges
 from .ray_io import SCAN_CHUNK, Inputs, raw_lines, read_rows, resolve_location, side_error
 from .ray_stages import CheckContext, EmbedOut, check_shard, embed_shard
@@ -124,8 +132,8 @@ def stats_task(inputs: Inputs, lo: int, hi: int, metrics: tuple[str, ...], tgt_l
 
 
 @ray.remote(num_cpus=1)
-def check_task(inputs: Inputs, lo: int, hi: int, per_row: np.ndarray, ctx: CheckContext) -> np.ndarray:
-    """`check_shard` of rows ``lo .. hi - 1`` of one system: a bitmask of flag codes per row."""
+def check_task(inputs: Inputs, lo: int, hi: int, per_row: np.ndarray, ctx: CheckContext) -> tuple[tuple[str, ...], ...]:
+    """`check_shard` of rows ``lo .. hi - 1`` of one system: the reason codes of each row."""
     maybe_fail("check", lo)
     return check_shard(read_rows(inputs, lo, hi), per_row, ctx).reasons
 
@@ -199,6 +207,8 @@ def _run(src: str | Path, refs: Sequence[str | Path], systems: Sequence[tuple[st
     from ..ranking import rank_systems
 
     check_baseline(options, [name for name, _ in systems])
+    if options.embeddings:
+        refuse_segment_metrics(None, bool(refs))
     names = [str(src), *map(str, refs)]
     sides = ["src"] + ["ref"] * len(refs) + ["tgt"] * len(systems)
     votes = [True] + [k == 0 for k in range(len(refs))] + [not refs] * len(systems)
@@ -306,8 +316,9 @@ def _embedding_parts(inputs: list[Inputs], ranges: list[tuple[int, int]], option
         pending.append((per_row, report, futures))
     parts = []
     for per_row, report, futures in pending:
-        reasons = np.concatenate([ray.get(f) for f in futures]) if futures else np.zeros(0, np.uint16)
-        counts = {code: c for i, code in enumerate(REASONS) if (c := int(np.count_nonzero(reasons & (1 << i))))}
-        parts.append(EmbeddingPart(per_row[:, 0], per_row[:, 1], reasons != 0, counts, report))
+        reasons = [row for f in futures for row in ray.get(f)]
+        counts = {code: c for code, c in reason_counts(code for row in reasons for code in row).items() if c}
+        flagged = np.array([bool(row) for row in reasons], dtype=bool)
+        parts.append(EmbeddingPart(per_row[:, 0], per_row[:, 1], flagged, counts, report))
     return parts, {"embedding_actors": {"count": count, "gpus_each": gpus}, "embedding_devices": distinct_devices(devices)}
 

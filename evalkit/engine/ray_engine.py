@@ -38,7 +38,15 @@ from ..embed import default_cache_dir, get_encoder
 from ..errors import UsageError
 from ..pipeline import ScoreOptions
 from ..records import Report
-from .ray_common import RaySettings, cluster_resources, distinct_devices, embedding_actors, per_row_matrix, ray_session
+from .ray_common import (
+    RaySettings,
+    cluster_resources,
+    distinct_devices,
+    embedding_actors,
+    per_row_matrix,
+    ray_session,
+    refuse_segment_metrics,
+)
 from .ray_index import input_kind, shard_ranges
 from .ray_io import Inputs, prepare_output, write_bytes
 from .ray_stages import CheckContext, EmbedOut
@@ -106,6 +114,7 @@ def _data_context(max_retries: int) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _run(src: str | Path, tgt: str | Path | None, refs: Sequence[str | Path], options: ScoreOptions, out_dir: str,
          settings: RaySettings, address: str | None, retry_args: dict[str, Any]) -> RayRun:  # fmt: skip
+    refuse_segment_metrics(options.segment_metrics, bool(refs) or tgt is None)
     times: dict[str, float] = {}
     clock = [time.perf_counter()]
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +25,7 @@ from types import SimpleNamespace
 
 from ..errors import InputError, UsageError
 from ..io.document import WHITESPACE
+from ..report.summary import fingerprint_update
 from .ray_io import (
     OTHER_BOMS,
     SCAN_CHUNK,
@@ -46,9 +46,6 @@ from .ray_io import (
 __all__ = ["index_inputs", "input_kind", "line_fingerprint", "scan_lines", "shard_ranges"]
 
 _KINDS: dict[str, Kind] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
-_SPACE = re.compile(r"\s+")  # as evalkit.report.summary.fingerprint
-
-
 class _Digests:
     """`evalkit.report.summary.fingerprint` of several text streams, fed one text at a time."""
 
@@ -56,7 +53,7 @@ class _Digests:
         self.digests = [hashlib.sha256() for _ in range(streams)]
 
     def add(self, stream: int, text: str) -> None:
-        self.digests[stream].update(_SPACE.sub("", text).encode("utf-8", "surrogatepass"))
+        fingerprint_update(self.digests[stream], (text,))
 
     def hex(self) -> tuple[str, ...]:
         return tuple(d.hexdigest() for d in self.digests)
