@@ -296,13 +296,14 @@ def calibrate(verdict_files: tuple[Path, ...], recall: float, thresholds: tuple[
     """
     from .calibrate import config_path_for, format_calibration, load_verdicts, propose, write_thresholds
     from .config import load_thresholds
+    from .flag import calibrated
 
     current, _ = load_thresholds(thresholds)
     result = propose(load_verdicts(verdict_files), current, recall=recall)
     click.echo(format_calibration(result))
     if write:
         path = config_path_for(Path.cwd())
-        write_thresholds(result.proposed, path, keys=("margin", "similarity", "chrf"))
+        write_thresholds(result.proposed, path, keys=tuple(calibrated().values()))
         click.echo(f"Wrote thresholds to {path}")
 
 
