@@ -105,7 +105,7 @@ def score(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs:
     from .report import write_report
     from .report.console import print_summary
 
-    tables = {".tsv", ".csv", ".jsonl"}
+    from .io.formats import format_of
     paths = document_paths(documents)  # folders expanded
     document = paths[0] if paths else None
     if len(paths) > 1 and (verdict_files or xliff_out or tmx_out):  # they name links by ids, restarting per document
@@ -113,7 +113,7 @@ def score(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs:
                          "score that document on its own")  # fmt: skip
     if (document is None) == (src is None and tgt is None):
         raise UsageError("give either a DOCUMENT or --src and --tgt", "see `evalkit score --help`")
-    if document is None and tgt is None and (src is None or src.suffix.lower() not in tables):
+    if document is None and tgt is None and (src is None or format_of(src).kind != "table"):
         raise UsageError("--src needs --tgt unless it is a .tsv/.csv/.jsonl table", "give --tgt")
     if document is None and src is None:
         raise UsageError("--tgt needs --src", "give --src")
@@ -172,8 +172,10 @@ def _score_streamed(src: Path, tgt: Path, refs: tuple[Path, ...], out_dir: Path,
     from .progress import stage_bars
     from .stream import StreamOptions, score_stream
 
-    if src.suffix.lower() in {".tsv", ".csv", ".jsonl"}:
-        raise UsageError(f"--stream reads line files, not a {src.suffix} table", "give --src and --tgt line files")
+    from .io.formats import require
+
+    for path in (src, tgt, *refs):
+        require(path, "stream")  # line files only: the registry's one message
     stream_options = StreamOptions(chunk=chunk, metrics=options.metrics, model=options.model, cache_dir=options.cache_dir,
                                    margin_k=options.margin_k, thresholds=options.thresholds,
                                    thresholds_origin=options.thresholds_origin)

@@ -185,7 +185,9 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
     from .gate import RegressionError, baseline_record, check_inputs, load_baseline, load_settings, run_check
     from .report.files import atomic_write
 
-    table = src is not None and src.suffix.lower() in {".tsv", ".csv", ".jsonl"}
+    from .io.formats import table_suffixes
+
+    table = src is not None and src.suffix.lower() in table_suffixes("local")
     if (document is None) == (src is None and tgt is None):
         raise UsageError("give either a DOCUMENT or --src and --tgt", "see `evalkit check --help`")
     if document is None and (src is None or (tgt is None and not table)):

@@ -12,6 +12,7 @@ from . import __version__
 from .config import Thresholds
 from .embed import Encoder, get_encoder
 from .errors import UsageError
+from .io.formats import FORMATS, format_of
 from .io.parallel import Parallel
 from .progress import StageProgress, no_progress
 from .records import Alignment, Link, Report, Score, ScoredLink, Segment, join_texts
@@ -27,7 +28,7 @@ __all__ = [
     "score_units",
 ]
 
-UNIT_SUFFIXES = {".tmx", ".xlf", ".xliff"}
+UNIT_SUFFIXES = {s for f in FORMATS.values() if f.kind == "units" for s in f.suffixes}  # TMX/XLIFF (evalkit.io.formats)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def score_document(
     from .align import align
     from .io import read_document
 
-    if path.suffix.lower() in UNIT_SUFFIXES:
+    if format_of(path).kind == "units":
         if refs:
             raise UsageError(f"{path}: --ref is not supported with TMX/XLIFF input", "score the units without --ref")
         return score_units(path, options, progress=progress)
@@ -144,7 +145,7 @@ def score_units(path: Path, options: ScoreOptions = ScoreOptions(), *, progress:
     from .io.xliff import read_xliff_units
 
     progress("reading", 0, 1)
-    units = read_tmx_units(path) if path.suffix.lower() == ".tmx" else read_xliff_units(path)
+    units = read_tmx_units(path) if format_of(path).name == "tmx" else read_xliff_units(path)
     data = units.parallel()
     progress("reading", 1, 1)
     warnings = list(units.warnings)

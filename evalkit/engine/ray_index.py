@@ -25,6 +25,7 @@ from types import SimpleNamespace
 
 from ..errors import InputError, UsageError
 from ..io.document import WHITESPACE
+from ..io.formats import require
 from ..report.summary import fingerprint_update
 from .ray_io import (
     OTHER_BOMS,
@@ -45,7 +46,6 @@ from .ray_io import (
 
 __all__ = ["index_inputs", "input_kind", "line_fingerprint", "scan_lines", "shard_ranges"]
 
-_KINDS: dict[str, Kind] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 class _Digests:
     """`evalkit.report.summary.fingerprint` of several text streams, fed one text at a time."""
 
@@ -67,12 +67,10 @@ def line_fingerprint(location: str) -> str:
 
 
 def input_kind(src: str) -> Kind:
-    """``"jsonl"``/``"parquet"`` from the suffix of ``src``; ``"lines"`` otherwise. TSV/CSV are refused."""
-    suffix = Path(src.split("?")[0]).suffix.lower()
-    if suffix in {".tsv", ".csv"}:
-        raise UsageError(f"{src}: the Ray engine reads line files, JSONL and Parquet, not {suffix[1:].upper()}",
-                         "convert the table to JSONL or Parquet, or score it without --engine ray")  # fmt: skip
-    return _KINDS.get(suffix, "lines")
+    """``"jsonl"``/``"parquet"`` for a table, ``"lines"`` otherwise, from the format registry
+    (`evalkit.io.formats`); a format the Ray engine does not read (TSV, CSV, TMX, XLIFF) is its `UsageError`."""
+    fmt = require(src, "ray")
+    return fmt.name if fmt.kind == "table" else "lines"  # type: ignore[return-value]  # the Ray table formats are Kinds
 
 
 def shard_ranges(n: int, shard_rows: int) -> list[tuple[int, int]]:
