@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .compare import (
+from ..compare import (
     CompareOptions,
     Leaderboard,
     ScoredSystem,
@@ -26,9 +26,9 @@ from .compare import (
     paired_means,
     with_embedding,
 )
-from .metrics.base import lower_is_better
-from .records import Score
-from .stats import PairedResult, bootstraps, paired_from_stats
+from ..metrics.base import lower_is_better
+from ..records import Score
+from ..stats import PairedResult, bootstraps, paired_from_stats
 
 __all__ = ["rank_systems"]
 

@@ -37,7 +37,7 @@ def compare(
     """
     from ..io.markup import strip_placeholders
     from ..metrics.reference import prepare
-    from ..ranking import rank_systems
+    from ..compare.ranking import rank_systems
 
     step = progress or (lambda _what: None)
     check_baseline(options, [name for name, _ in systems])
@@ -67,7 +67,7 @@ def _embedding_part(data: Any, path: Path, options: CompareOptions) -> Embedding
     """Similarity, margin and flags of one system through the `evalkit score` pipeline (lines paired by number)."""
     from ..align import check_line_pairing
     from ..embed import get_encoder
-    from ..pipeline import score_alignment
+    from ..score.pipeline import score_alignment
     from ..records import Alignment, Link
 
     encoder = get_encoder(options.model, options.cache_dir)
@@ -96,7 +96,7 @@ def _embedding_part(data: Any, path: Path, options: CompareOptions) -> Embedding
 
 def score_options(options: CompareOptions, has_refs: bool) -> Any:
     """The `evalkit score` settings a system's embedding part runs with (sentence chrF for the low_chrf flag)."""
-    from ..pipeline import ScoreOptions
+    from ..score.pipeline import ScoreOptions
 
     return ScoreOptions(
         model=options.model, cache_dir=options.cache_dir, thresholds=options.thresholds,

@@ -7,6 +7,7 @@ document) and `ray_compare` (``compare --engine ray``); imports Ray, which the l
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ def ray_session(address: str | None) -> Iterator[None]:
     task or actor leaves the block as itself (`evalkit_error`), as the local run raises it."""
     started = not ray.is_initialized()
     if started:
-        ray.init(address=address, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
     try:
         yield
     except Exception as exc:

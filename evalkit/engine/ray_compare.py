@@ -204,7 +204,7 @@ def _retried(remote: Any, settings: RaySettings) -> Any:
 def _run(src: str | Path, refs: Sequence[str | Path], systems: Sequence[tuple[str, str | Path]],
          options: CompareOptions, step: Progress, settings: RaySettings, address: str | None) -> CompareRun:  # fmt: skip
     from ..metrics.reference import prepare
-    from ..ranking import rank_systems
+    from ..compare.ranking import rank_systems
 
     check_baseline(options, [name for name, _ in systems])
     if options.embeddings:
@@ -288,7 +288,9 @@ def _embedding_parts(inputs: list[Inputs], ranges: list[tuple[int, int]], option
     count, gpus, devices = 0, 0, []
     if jobs:
         count, gpus = embedding_actors(options.model, settings, len(jobs))
-        actors = [EmbedWorker.options(num_cpus=settings.actor_cpus, num_gpus=gpus, max_restarts=settings.max_retries,
+        # ignored attr-defined below: `ray.remote` makes the class an ActorClass, which Ray's stubs do not tell mypy
+        actors = [EmbedWorker.options(num_cpus=settings.actor_cpus, num_gpus=gpus,  # type: ignore[attr-defined]
+                                      max_restarts=settings.max_retries,
                                       max_task_retries=settings.max_retries).remote(options.model, cache_dir)
                   for _ in range(count)]  # fmt: skip
         for j, (k, lo, hi) in enumerate(jobs):

@@ -36,7 +36,7 @@ import ray
 
 from ..embed import default_cache_dir, get_encoder
 from ..errors import UsageError
-from ..pipeline import ScoreOptions
+from ..score.pipeline import ScoreOptions
 from ..records import Report
 from .ray_common import (
     RaySettings,
@@ -161,7 +161,8 @@ def _run(src: str | Path, tgt: str | Path | None, refs: Sequence[str | Path], op
     checked = []
     if n:
         checked = payloads(shards.map_batches(
-            check_batch, batch_size=1, batch_format="numpy", num_cpus=1, **retry_args,
+            check_batch,  # type: ignore[arg-type]  # Ray's stubs do not model the fn_kwargs it passes
+            batch_size=1, batch_format="numpy", num_cpus=1, **retry_args,
             fn_kwargs=dict(inputs=inputs, per_row=[ray.put(per_row)], ctx=ctx, out=out)))  # fmt: skip
     lap("check")
     report = build_report(inputs, options, encoder, langs, lengths, embedded, checked, per_row, neighbours, exact)

@@ -237,7 +237,9 @@ def index_inputs(kind: Kind, names: Sequence[str], shard_rows: int, overlap: int
     if shard_rows < 1 or not 0 <= overlap < shard_rows:
         raise UsageError(f"shard_rows={shard_rows}, overlap={overlap}", "use shard_rows >= 1 and 0 <= overlap < shard_rows")
     locations = [resolve_location(name) for name in names]
-    sides: list[str | None] = ["src", "tgt"] + ["ref"] * (len(names) - 2) if kind == "lines" else [None] * len(names)
+    sides: list[str | None] = [None] * len(names)
+    if kind == "lines":
+        sides = ["src", "tgt", *(["ref"] * (len(names) - 2))]
     for name, location, side in zip(names, locations, sides):
         try:
             if "://" not in location:  # the local reader's message for a missing file, a folder, no permission

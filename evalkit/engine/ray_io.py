@@ -98,7 +98,7 @@ class Inputs:
         return len(self.names) - 2 if self.kind == "lines" else sum(self.ref_widths)
 
     def marks(self) -> list[int]:
-        out = []
+        out: list[int] = []
         for mark in mark_rows(self.shard_rows, self.overlap):
             if mark >= max(self.n, 1):
                 return out

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..metrics.checks import LengthModel
 from ..metrics.embedding import bootstrap_mean
-from ..pipeline import ScoreOptions, embedding_signature
+from ..score.pipeline import ScoreOptions, embedding_signature
 from ..io.parallel import LANG_SAMPLE
 from ..records import Report, Score
 from .ray_io import Inputs

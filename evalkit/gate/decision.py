@@ -208,7 +208,7 @@ def _segments(report: Report, old: Report | None, top: int) -> tuple[RegressedSe
             if a is not None and b is not None and a < b:
                 out.append(RegressedSegment(new_link.tgt_lines[0] if new_link.tgt_lines else None, new_link.source,
                                             new_link.target, metric, a, old_link.target, b, tuple(f.code for f in new_link.flags)))
-        out.sort(key=lambda s: (s.delta, s.line or 0))  # type: ignore[arg-type, return-value]
+        out.sort(key=lambda s: (s.delta, s.line or 0))
     else:
         for link in report.flagged:
             v = value(link)

@@ -113,7 +113,7 @@ def load_settings(
                 raise ConfigError(f"{path}: [check.{kind}] must be a table", f"write e.g. [check.{kind}] chrf = 1.0")
             for metric, raw in table.items():
                 number = _number(raw, f"{path} [check.{kind}] {metric}")
-                rules[(metric, kind)] = None if number is None else Rule(metric, kind, number, str(path))  # type: ignore[arg-type]
+                rules[(metric, kind)] = None if number is None else Rule(metric, kind, number, str(path))
         values = {"alpha": section.get("alpha"), "method": section.get("paired"), "n_samples": section.get("samples"), "top": section.get("top")}
         origin = str(path)
     for kind, items in (("max_drop", max_drop), ("min", minimum), ("max", maximum)):

@@ -74,17 +74,28 @@ class Metric(Protocol):
     report.html's table (None: not shown there; pairs.csv has every metric).
     """
 
-    name: str
-    label: str
-    kind: MetricKind
-    higher_is_better: bool
-    needs_reference: bool
-    needs_embeddings: bool
-    range: tuple[float, float]
-    digits: int
-    check_digits: int
-    html_column: int | None
-    description: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def kind(self) -> MetricKind: ...
+    @property
+    def higher_is_better(self) -> bool: ...
+    @property
+    def needs_reference(self) -> bool: ...
+    @property
+    def needs_embeddings(self) -> bool: ...
+    @property
+    def range(self) -> tuple[float, float]: ...
+    @property
+    def digits(self) -> int: ...
+    @property
+    def check_digits(self) -> int: ...
+    @property
+    def html_column(self) -> int | None: ...
+    @property
+    def description(self) -> str: ...
 
 
 @dataclass(frozen=True)

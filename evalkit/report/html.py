@@ -43,6 +43,9 @@ CSP = (
 )
 
 VerdictKey = tuple[Sequence[int] | str, Sequence[int] | str]
+# Verdicts keyed by (src ids, tgt ids): as read back from files (strings) or built in code (ids); Mapping's
+# key type is invariant, so both shapes are named.
+Verdicts = Mapping[VerdictKey, str] | Mapping[tuple[str, str], str]
 
 # Scripts written without spaces between words are diffed one character at a time; the
 # others one word at a time (a character diff of English matches stray letters and is noise).
@@ -201,7 +204,7 @@ def _environment() -> Any:
 MAX_ROWS = 5000
 
 
-def render_html(report: Report, verdicts: Mapping[VerdictKey, str] | None = None) -> str:
+def render_html(report: Report, verdicts: Verdicts | None = None) -> str:
     """The whole page as text. ``verdicts`` (from `read_verdicts`) marks pairs judged in an earlier review."""
     earlier: dict[tuple[tuple[int, ...], tuple[int, ...]], str] = {}
     if verdicts and any(link.document for link in report.links):
@@ -262,6 +265,6 @@ def _metric_columns(report: Report) -> list[str]:
     return sorted(shown, key=lambda m: METRICS[m].html_column or 0)
 
 
-def write_report_html(report: Report, path: Path, verdicts: Mapping[VerdictKey, str] | None = None) -> None:
+def write_report_html(report: Report, path: Path, verdicts: Verdicts | None = None) -> None:
     """Write `render_html` to ``path`` atomically (UTF-8)."""
     atomic_write(path, render_html(report, verdicts))

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .config import Thresholds
-from .embed import Encoder, get_encoder
-from .errors import UsageError
-from .io.formats import FORMATS, format_of
-from .io.parallel import Parallel
-from .progress import StageProgress, no_progress
-from .records import Alignment, Link, Report, Score, ScoredLink, Segment, join_texts
+from .. import __version__
+from ..config import Thresholds
+from ..embed import Encoder, get_encoder
+from ..errors import UsageError
+from ..io.formats import FORMATS, format_of
+from ..io.parallel import Parallel
+from ..progress import StageProgress, no_progress
+from ..records import Alignment, Link, Report, Score, ScoredLink, Segment, join_texts
 
 __all__ = [
     "UNIT_SUFFIXES",
@@ -64,14 +64,14 @@ def score_document(
     source like the document's own target, so a reference need not cover the title.
     ``progress`` is told of each stage (see `evalkit.progress.StageProgress`); it changes nothing else.
     """
-    from .align import align
-    from .io import read_document
+    from ..align import align
+    from ..io import read_document
 
     if format_of(path).kind == "units":
         if refs:
             raise UsageError(f"{path}: --ref is not supported with TMX/XLIFF input", "score the units without --ref")
         return score_units(path, options, progress=progress)
-    from .io.references import read_references
+    from ..io.references import read_references
 
     progress("reading", 0, 1 + len(refs))
     doc = read_document(path, src_lang=options.src_lang)
@@ -121,8 +121,8 @@ def score_parallel(
     the aligner: a stretch that looks shifted is reported as a warning before any score is trusted.
     The source language is ``options.src_lang`` when given, else detected (the majority script's).
     """
-    from .align import check_line_pairing
-    from .io import read_parallel
+    from ..align import check_line_pairing
+    from ..io import read_parallel
 
     n_files = 1 + (tgt is not None) + len(refs)
     progress("reading", 0, n_files)
@@ -141,8 +141,8 @@ def score_parallel(
 def score_units(path: Path, options: ScoreOptions = ScoreOptions(), *, progress: StageProgress = no_progress) -> Report:
     """Score a TMX or XLIFF file: one link per unit, keeping unit ids; empty or missing targets are
     reported (flag ``empty`` and a warning), never dropped."""
-    from .io.tmx import read_tmx_units
-    from .io.xliff import read_xliff_units
+    from ..io.tmx import read_tmx_units
+    from ..io.xliff import read_xliff_units
 
     progress("reading", 0, 1)
     units = read_tmx_units(path) if format_of(path).name == "tmx" else read_xliff_units(path)
@@ -176,7 +176,7 @@ def embedding_scores(
 ) -> dict[str, Score]:
     """Corpus ``similarity`` (cosine, -1..1) and ``margin``: the mean over the paired links given, in link
     order, with its bootstrap interval; none for an empty list. ``signature`` is the embedding model's."""
-    from .metrics.embedding import bootstrap_mean
+    from ..metrics.embedding import bootstrap_mean
 
     scores: dict[str, Score] = {}
     for name, values in (("similarity", cosine), ("margin", margin)):
@@ -191,8 +191,8 @@ def _segment_values(plain: list[tuple[str, str]], link_refs: Sequence[tuple[str,
                     tgt_vec: np.ndarray, emb_sig: str, options: ScoreOptions, scores: dict[str, Score]) -> dict[str, np.ndarray]:
     """The registered segment metrics over the paired, non-empty links (in ``paired`` order); their corpus
     scores go into ``scores``."""
-    from .metrics.base import SegmentContext, segment_metrics
-    from .score.kernel import segment_values
+    from ..metrics.base import SegmentContext, segment_metrics
+    from ..score.kernel import segment_values
 
     metrics = segment_metrics(options.segment_metrics, has_refs=bool(with_refs), has_embeddings=True)
     if not metrics or not paired:
@@ -222,11 +222,11 @@ def score_alignment(
     """Measure, check and flag every link of ``alignment``; ``link_refs[i]`` are link i's references.
 
     ``progress`` hears of the stages encoding, metrics and checks; it changes nothing else."""
-    from .metrics.checks import LengthModel
-    from .score.kernel import LinkContext, finish_link, token_counts
-    from .metrics.embedding import pair_cosine, ratio_margin
-    from .io.markup import strip_placeholders
-    from .metrics.reference import prepare
+    from ..metrics.checks import LengthModel
+    from ..score.kernel import LinkContext, finish_link, token_counts
+    from ..metrics.embedding import pair_cosine, ratio_margin
+    from ..io.markup import strip_placeholders
+    from ..metrics.reference import prepare
 
     encoder = encoder or get_encoder(options.model, options.cache_dir)
     th = options.thresholds
@@ -292,7 +292,7 @@ def score_alignment(
     length_model = LengthModel.fit(
         [plain[i][0] for i in paired], [plain[i][1] for i in paired], src_lang, tgt_lang, k=th.length_k
     )
-    from .moves import find_absorbed, find_moves
+    from ..align.moves import find_absorbed, find_moves
 
     moves = find_moves(alignment, src_pool, tgt_pool, th.margin, k=options.margin_k)
     for i, flag in find_absorbed(

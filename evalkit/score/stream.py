@@ -39,10 +39,10 @@ from typing import Any
 
 import numpy as np
 
-from .config import Thresholds
-from .errors import InputError
-from .progress import StageProgress, no_progress
-from .records import Link, ScoredLink
+from ..config import Thresholds
+from ..errors import InputError
+from ..progress import StageProgress, no_progress
+from ..records import Link, ScoredLink
 
 __all__ = ["StreamOptions", "StreamSummary", "count_lines", "iter_chunks", "score_stream"]
 
@@ -107,7 +107,7 @@ def iter_chunks(
     Raises InputError naming the file that ends early (files must have the same number of lines) or the line
     that is not UTF-8.
     """
-    from .io.document import WHITESPACE
+    from ..io.document import WHITESPACE
 
     paths = [src, tgt, *refs]
     with ExitStack() as stack:
@@ -147,7 +147,7 @@ def iter_chunks(
 
 def _finish(args: tuple[list[tuple[ScoredLink, str, str, tuple[int, int] | None]], Any]) -> list[ScoredLink]:
     """The kernel's checks and flags on one worker's share of a chunk."""
-    from .score.kernel import finish_links
+    from ..score.kernel import finish_links
 
     batch, ctx = args
     return finish_links(batch, ctx)
@@ -163,7 +163,7 @@ def _pool(workers: int | None) -> Executor | None:
 
 def _languages(src: Path, tgt: Path, src_lang: str | None, tgt_lang: str | None, sample: int) -> tuple[str, str]:
     """The languages given, else the majority vote over the first ``sample`` lines of each file."""
-    from .io.parallel import majority_lang
+    from ..io.parallel import majority_lang
 
     langs = []
     for path, lang in ((src, src_lang), (tgt, tgt_lang)):
@@ -190,24 +190,24 @@ def score_stream(
     ``progress`` hears of the "checks" stage in pairs. See the module docstring for what differs from
     ``evalkit score``.
     """
-    from .flag import REASONS
-    from .score.kernel import LinkContext, segment_values, token_counts
-    from .metrics.base import SegmentContext, segment_metrics
-    from .metrics.checks import LengthModel
-    from .metrics.embedding import pair_cosine, ratio_margin
-    from .metrics.reference import prepare
-    from .pipeline import embedding_signature
-    from .report.csv import CsvSink
-    from .report.files import atomic_stream, atomic_write, prepare_dir
-    from .report.summary import fingerprint_update
-    from .report.table import link_row
+    from ..flag import REASONS
+    from ..score.kernel import LinkContext, segment_values, token_counts
+    from ..metrics.base import SegmentContext, segment_metrics
+    from ..metrics.checks import LengthModel
+    from ..metrics.embedding import pair_cosine, ratio_margin
+    from ..metrics.reference import prepare
+    from ..score.pipeline import embedding_signature
+    from ..report.csv import CsvSink
+    from ..report.files import atomic_stream, atomic_write, prepare_dir
+    from ..report.summary import fingerprint_update
+    from ..report.table import link_row
 
     prepare_dir(out_dir)
     total = count_lines(src)
     src_lang, tgt_lang = _languages(src, tgt, src_lang, tgt_lang, min(options.chunk, 2000))
     encoder = None
     if options.embed:
-        from .embed import get_encoder
+        from ..embed import get_encoder
 
         encoder = get_encoder(options.model, options.cache_dir, use_cache=options.use_cache)
     th = options.thresholds
@@ -328,8 +328,8 @@ def _summary(src: Path, tgt: Path, refs: Sequence[Path], src_lang: str, tgt_lang
              options: StreamOptions, digests: list[str], length_model: Any) -> dict[str, Any]:
     """summary.json of a streamed run, in `evalkit.report.summary`'s schema (every line is a 1-1 link)."""
 
-    from .records import Score
-    from .report.summary import build_summary
+    from ..records import Score
+    from ..report.summary import build_summary
 
     inputs = {"source": str(src), "target": str(tgt)} | {f"reference_{k + 1}": str(r) for k, r in enumerate(refs)}
     return build_summary(
