@@ -24,7 +24,7 @@ means). Import from ``evalkit.compare``.
 
 from __future__ import annotations
 
-from ..report.summary import fingerprint, report_fingerprints
+from ..fingerprint import fingerprint, report_fingerprints
 from .inputs import check_baseline, check_line_count, parse_systems, plan_metrics, system_name, target_language
 from .records import (
     EMBEDDING_METRICS,

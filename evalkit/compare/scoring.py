@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..records import Score
-from ..report.summary import fingerprint
+from ..fingerprint import fingerprint
 from .inputs import _read_all, check_baseline, plan_metrics
 from ..metrics.base import link_value, metric_names, segment_metrics
 from .records import CompareOptions, EmbeddingPart, Leaderboard, ScoredSystem, SystemResult

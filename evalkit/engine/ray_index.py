@@ -26,7 +26,7 @@ from types import SimpleNamespace
 from ..errors import InputError, UsageError
 from ..io.document import WHITESPACE
 from ..io.formats import require
-from ..report.summary import fingerprint_update
+from ..fingerprint import fingerprint_update
 from .ray_io import (
     OTHER_BOMS,
     SCAN_CHUNK,

@@ -6,10 +6,8 @@ The JSON Schema is `evalkit/schemas/summary.schema.json`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from .. import __version__
 from ..flag import REASONS
 from ..records import Report, Score
 from .files import atomic_write
+from ..fingerprint import fingerprint, fingerprint_update, report_fingerprints  # re-exported: their old home
 
 __all__ = [
     "build_summary",
@@ -31,43 +30,6 @@ __all__ = [
     "summary_json",
     "write_summary",
 ]
-
-_WHITESPACE = re.compile(r"\s+")
-
-
-def fingerprint(texts: Sequence[str]) -> str:
-    """SHA-256 (hex) of the texts in order with all whitespace removed.
-
-    Insensitive to whitespace and to how segments are split or merged, sensitive to every other character.
-    """
-    digest = hashlib.sha256()
-    fingerprint_update(digest, texts)
-    return digest.hexdigest()
-
-
-def fingerprint_update(digest: Any, texts: Iterable[str]) -> None:
-    """Feed ``texts`` to a ``hashlib.sha256()`` as `fingerprint` does: a stream's fingerprint, chunk by chunk."""
-    for text in texts:
-        digest.update(_WHITESPACE.sub("", text).encode("utf-8", "surrogatepass"))
-
-
-def report_fingerprints(report: Report) -> dict[str, Any]:
-    """What makes two runs comparable: source and reference fingerprints and the segment count.
-
-    Keys: ``source`` and ``target`` (`fingerprint` of the link texts), ``references`` (one per stream),
-    ``segments`` (source segments), ``links``.
-    """
-    links = report.links
-    with_refs = [link for link in links if link.references]
-    n_refs = max((len(link.references) for link in with_refs), default=0)
-    return {
-        "source": fingerprint([link.source for link in links if link.link.src]),
-        "target": fingerprint([link.target for link in links if link.link.tgt]),
-        "references": [fingerprint([link.references[k] for link in with_refs]) for k in range(n_refs)],
-        "segments": sum(len(link.link.src) for link in links),
-        "links": len(links),
-    }
-
 
 def finite(value: float) -> float | None:
     return round(value, 6) if math.isfinite(value) else None

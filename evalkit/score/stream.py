@@ -199,7 +199,7 @@ def score_stream(
     from ..score.pipeline import embedding_signature
     from ..report.csv import CsvSink
     from ..report.files import atomic_stream, atomic_write, prepare_dir
-    from ..report.summary import fingerprint_update
+    from ..fingerprint import fingerprint_update
     from ..report.table import link_row
 
     prepare_dir(out_dir)
