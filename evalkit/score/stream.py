@@ -2,8 +2,9 @@
 
 ``evalkit score --src S --tgt T [--ref R] -o DIR --stream``. :func:`score_stream` reads source, target (MT
 output) and reference files in lockstep, ``chunk`` lines at a time, and for each chunk runs the pieces of
-:mod:`evalkit.pipeline` on it: sentence metrics from sufficient statistics (:mod:`evalkit.metrics.fast`),
-embeddings (cosine and ratio margin), the checks and the flag rules. Each chunk's rows go to ``pairs.csv``
+:mod:`evalkit.score.pipeline` on it: sentence metrics from sufficient statistics (:mod:`evalkit.metrics.fast`),
+embeddings (cosine and ratio margin), the registry's segment metrics, then the per-link kernel
+(:func:`evalkit.score.kernel.finish_link`: checks, ``too_long``, flag rules) as every other path. Each chunk's rows go to ``pairs.csv``
 (the columns of the local run) as soon as it is done; nothing of a chunk is kept after it but running sums.
 So memory is that of one chunk (plus the model), whatever the file size. ``summary.json`` follows the same
 schema as the local run's.
