@@ -278,9 +278,9 @@ def score_alignment(
     )
     from .moves import find_absorbed, find_moves
 
-    moves = find_moves(alignment, src_pool, tgt_pool, th.margin, k=options.margin_k)
+    moves = find_moves(alignment, src_pool, tgt_pool, th.move_margin, k=options.margin_k)
     for i, flag in find_absorbed(
-        alignment, src_pool, tgt_pool, src_vec, tgt_vec, paired, th.margin, th.member_margin, options.margin_k
+        alignment, src_pool, tgt_pool, src_vec, tgt_vec, paired, th.move_margin, th.member_margin, options.margin_k
     ).items():
         moves.setdefault(i, flag)
     position = {i: n for n, i in enumerate(paired)}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Agreement", "FlagStats", "acc_eq", "agreement", "flag_stats", "MAJOR"]
+__all__ = ["MAJOR", "Agreement", "FlagStats", "acc_eq", "agreement", "flag_stats"]
 
 MAJOR = -5.0  # one major error costs 5 MQM points
 

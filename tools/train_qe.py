@@ -24,8 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's evalkit, not an installed one
-from mqm_data import DATA, MqmRow, load_all  # noqa: E402
-from qe_eval import agreement, flag_stats  # noqa: E402
+from mqm_data import DATA, MqmRow, load_all
+from qe_eval import agreement, flag_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "evalkit" / "qe" / "data" / "qe-usem3-mqm.json"
@@ -121,10 +121,10 @@ def model_json(mean: np.ndarray, scale: np.ndarray, layers: list[np.ndarray], ra
     return json.dumps(d, sort_keys=True, separators=(",", ":")) + "\n"
 
 
-def predict(text: str, x: np.ndarray) -> np.ndarray:
+def predict(text: str, x: np.ndarray, length_adjusted: bool = False) -> np.ndarray:
     from evalkit.qe.model import parse_model
 
-    return parse_model(text.encode(), "usem3").predict_features(x)
+    return parse_model(text.encode(), "usem3").predict_features(x, length_adjusted)
 
 
 def train(rows: Sequence[MqmRow], vecs: dict[str, np.ndarray], s: dict, meta: dict) -> str:
@@ -169,7 +169,7 @@ def validate(rows: Sequence[MqmRow], vecs: dict[str, np.ndarray], s: dict) -> di
         pred = predict(models[key], x)
         human = np.array([r.mqm for r in va])
         out[name] = {"agreement": agreement(pred, human), "pred": pred, "human": human, "cos": x[:, N_EMB],
-                     "rows": va}
+                     "adjusted": predict(models[key], x, length_adjusted=True)}
     return out
 
 
@@ -183,9 +183,18 @@ def print_validation(res: dict[str, dict], threshold: float | None) -> None:
         line = (f"{name:<22} {a.n:>5} {a.tau_b:6.3f} {a.pearson:7.3f} {a.acc_eq:6.3f} "
                 f"{kendalltau(r['cos'], r['human']).statistic:7.3f}")
         if threshold is not None:
-            f = flag_stats(r["pred"] < threshold, r["human"])
+            f = flag_stats(r["adjusted"] < threshold, r["human"])
             line += f"  {f.flagged:7.3f} {f.recall_major:6.3f} {f.rate_clean:5.3f} {f.lift:5.2f} {f.precision:5.3f}"
         print(line)
+    if threshold is None:
+        return
+    print(f"low_qe (length-adjusted qe < {threshold:g}) on pooled held-out predictions:")
+    for label, prefix in (("loo wmt21 (sentences)", "loo wmt21"), ("loo all four", "loo ")):
+        keys = [k for k in res if k.startswith(prefix)]
+        f = flag_stats(np.concatenate([res[k]["adjusted"] for k in keys]) < threshold,
+                       np.concatenate([res[k]["human"] for k in keys]))
+        print(f"  {label:<22} flagged {f.flagged:.3f} recall {f.recall_major:.3f} clean {f.rate_clean:.3f} "
+              f"lift {f.lift:.2f} precision {f.precision:.3f}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -198,7 +207,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--subset", type=int, default=0, help="keep every k-th row so that about N rows remain per "
                    "test set and pair (fast, for the reproducibility test)")
     p.add_argument("--no-validate", action="store_true")
-    p.add_argument("--threshold", type=float, default=None, help="low_qe threshold to report flag figures for")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="low_qe threshold (length-adjusted qe) to report flag figures for, e.g. -4.5")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a training setting")
     args = p.parse_args(argv)
     s = dict(SETTINGS)

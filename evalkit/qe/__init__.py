@@ -13,5 +13,6 @@ from .model import QEModel, load_qe
 
 __all__ = ["LOW_QE", "QEModel", "link_features", "load_qe"]
 
-# Default `low_qe` threshold (predicted MQM): calibrated on held-out expert MQM, see MODEL_CARD.md.
-LOW_QE = -5.0
+# Default `low_qe` threshold, on the length-adjusted qe (`QEModel.predict_adjusted`, predicted MQM of a segment
+# of average length): calibrated on held-out expert MQM and the seed, see MODEL_CARD.md.
+LOW_QE = -4.5

@@ -12,6 +12,7 @@ longer segment has more room for them (MODEL_CARD.md).
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -51,8 +52,8 @@ def check_counts(src: str, tgt: str, tgt_lang: str | None) -> list[float]:
     wide = 0 if tgt_lang in _CJK_LANGS else len(_WIDE.findall(tgt))
     ns, nt = Counter(_DIGITS.findall(src)), Counter(_DIGITS.findall(tgt))
     words = tgt.split()
-    counts = (wide, sum((ns - nt).values()), sum((nt - ns).values()), len(words) - len(set(words)), not tgt.strip())
-    return [float(np.log1p(c)) for c in counts]
+    counts = (wide, sum((ns - nt).values()), sum((nt - ns).values()), len(words) - len(set(words)), int(not tgt.strip()))
+    return [math.log1p(c) for c in counts]
 
 
 def link_features(

