@@ -199,8 +199,12 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
     settings = load_settings(max_drop, minimum, maximum,
                              {"alpha": alpha, "method": method, "n_samples": n_samples, "top": top, "seed": seed})
     baseline = load_baseline(baseline_file, system) if baseline_file is not None else None
+    from .metrics.base import metric_names
+
+    # sacrebleu metrics: BLEU, chrF, chrF++ always, others (TER: slow) when a rule names them; the segment
+    # metrics of the registry are always computed by the pipeline
     wanted = {r.metric for r in settings.rules} | {"chrf", "bleu", "chrf++"}
-    metrics = tuple(m for m in ("bleu", "chrf", "chrf++", "ter") if m in wanted)
+    metrics = tuple(m for m in metric_names("statistics") if m in wanted)
 
     with _progress(3 if baseline_tgt else 2, quiet or as_json) as step:
         report = _score(document, src, tgt, refs, thresholds, src_lang, n_bootstrap, seed, metrics, model, cache_dir)

@@ -44,6 +44,7 @@ class ScoreOptions:
     seed: int = 12345
     margin_k: int = 4
     src_lang: str | None = None
+    segment_metrics: tuple[str, ...] | None = None  # registered segment metrics to run (None: all of them)
 
 
 def _lines(segments: Sequence[Segment], ids: tuple[int, ...]) -> tuple[int, ...]:
@@ -194,6 +195,29 @@ def embedding_scores(
     return scores
 
 
+def _segment_values(plain: list[tuple[str, str]], link_refs: Sequence[tuple[str, ...]],
+                    paired: list[int], with_refs: set[int], src_lang: str, tgt_lang: str, src_vec: np.ndarray,
+                    tgt_vec: np.ndarray, emb_sig: str, options: ScoreOptions, scores: dict[str, Score]) -> dict[str, np.ndarray]:
+    """The registered segment metrics over the paired, non-empty links (in ``paired`` order); their corpus
+    scores go into ``scores``."""
+    from .metrics.base import SegmentContext, segment_metrics
+
+    metrics = segment_metrics(options.segment_metrics, has_refs=bool(with_refs), has_embeddings=True)
+    out: dict[str, np.ndarray] = {}
+    if not metrics or not paired:
+        return out
+    ctx = SegmentContext(tuple(plain[i][0] for i in paired), tuple(plain[i][1] for i in paired),
+                         tuple(link_refs[i] if i in with_refs else () for i in paired), src_lang, tgt_lang, src_vec, tgt_vec,
+                         emb_sig)  # fmt: skip
+    for metric in metrics:
+        values = np.asarray(metric.segment_values(ctx), dtype=np.float64)
+        if values.shape != (len(paired),):
+            raise ValueError(f"metric {metric.name}: segment_values gave shape {values.shape} for {len(paired)} links")
+        out[metric.name] = values
+        scores[metric.name] = metric.corpus(values, metric.signature(ctx), n_bootstrap=options.n_bootstrap, seed=options.seed)
+    return out
+
+
 def score_alignment(
     alignment: Alignment,
     link_refs: Sequence[tuple[str, ...]],
@@ -269,6 +293,8 @@ def score_alignment(
             progress("metrics", done, n_scores)
     emb_sig = embedding_signature(encoder, options.margin_k)
     scores.update(embedding_scores(cosine, margin, emb_sig, options))
+    seg_values = _segment_values(plain, link_refs, paired, set(with_refs), src_lang, tgt_lang, src_vec, tgt_vec,
+                                 emb_sig, options, scores)
     progress("metrics", n_scores, n_scores)
 
     progress("checks", 0, len(links))
@@ -301,7 +327,9 @@ def score_alignment(
             scored = replace(scored, metrics={m: float(v[ref_position[i]]) for m, v in sent.items()})
         if i in position:  # paired, both sides non-empty
             n = position[i]
-            scored = replace(scored, similarity=float(cosine[n]), margin=float(margin[n]), ref_similarity=ref_sim.get(i))
+            values = {name: float(v[n]) for name, v in seg_values.items() if np.isfinite(v[n])}
+            scored = replace(scored, similarity=float(cosine[n]), margin=float(margin[n]), ref_similarity=ref_sim.get(i),
+                             metrics={**scored.metrics, **values})
             checks = run_checks(*plain[i], src_lang, tgt_lang, length_model, repetition=th.repetition)
             checks += [f for f in (_too_long(encoder, plain[i][0], "source"), _too_long(encoder, plain[i][1], "target")) if f]
         elif link.paired:  # an empty source or target: the checks say `empty`

@@ -65,6 +65,7 @@ class StreamOptions:
     thresholds: Thresholds = field(default_factory=Thresholds)
     thresholds_origin: str = "defaults"
     workers: int | None = None  # processes for the checks (pure Python, ~3 ms a pair): default all CPUs
+    segment_metrics: tuple[str, ...] | None = None  # registered segment metrics to run (None: all that apply)
 
     def __post_init__(self) -> None:
         if self.chunk < 2 * self.margin_k:
@@ -209,6 +210,7 @@ def score_stream(
     ``evalkit score``.
     """
     from .flag import REASONS, flag_link
+    from .metrics.base import SegmentContext, segment_metrics
     from .metrics.checks import LengthModel
     from .metrics.embedding import pair_cosine, ratio_margin
     from .metrics.reference import prepare
@@ -227,6 +229,9 @@ def score_stream(
         encoder = get_encoder(options.model, options.cache_dir, use_cache=options.use_cache)
     th = options.thresholds
     metrics = options.metrics if refs else ()
+    seg_metrics = segment_metrics(options.segment_metrics, has_refs=bool(refs), has_embeddings=encoder is not None)
+    seg_sums: dict[str, list[float]] = {m.name: [0.0, 0] for m in seg_metrics}  # sum and count of finite values
+    model_sig = embedding_signature(encoder, options.margin_k) if encoder is not None else ""
     sums: dict[str, np.ndarray] = {}
     metric_objs: dict[str, Any] = {}
     signatures: dict[str, str] = {}
@@ -262,6 +267,7 @@ def score_stream(
             sims: dict[int, float] = {}
             margins: dict[int, float] = {}
             live = [i for i in range(n) if srcs[i] and tgts[i]]
+            src_vec = tgt_vec = None
             if encoder is not None and live:
                 src_vec = encoder.encode([srcs[i] for i in live])
                 tgt_vec = encoder.encode([tgts[i] for i in live])
@@ -276,6 +282,19 @@ def score_stream(
                 sim_sum += sum(sims.values())
                 margin_sum += sum(margins.values())
                 n_embedded += len(live)
+            per_link: list[dict[str, float]] = [{} for _ in range(n)]
+            if seg_metrics and live:
+                ctx = SegmentContext(tuple(srcs[i] for i in live), tuple(tgts[i] for i in live),
+                                     tuple(tuple(s[i] for s in streams) for i in live), src_lang, tgt_lang, src_vec, tgt_vec,
+                                     model_sig)  # fmt: skip
+                for metric in seg_metrics:
+                    values = np.asarray(metric.segment_values(ctx), dtype=np.float64)
+                    for i, v in zip(live, values.tolist()):
+                        if np.isfinite(v):
+                            per_link[i][metric.name] = v
+                            seg_sums[metric.name][0] += v
+                            seg_sums[metric.name][1] += 1
+                    signatures[metric.name] = metric.signature(ctx) + "|bs:0"
             # the checks, split over the worker processes (same order back)
             parts = max(1, getattr(pool, "_max_workers", 1))
             step = -(-n // parts)
@@ -284,17 +303,19 @@ def score_stream(
             done = pool.map(_checks, jobs) if pool is not None else map(_checks, jobs)
             all_checks = [c for part in done for c in part]
             rows = []
+            names = [*metrics, *(m.name for m in seg_metrics)]
             for i in range(n):
                 line = first + i
                 scored = ScoredLink(
                     Link((line - 1,), (line - 1,)), srcs[i], tgts[i], tuple(s[i] for s in streams), (line,), (line,),
-                    similarity=sims.get(i), margin=margins.get(i), metrics={m: v[i] for m, v in sentence.items()},
+                    similarity=sims.get(i), margin=margins.get(i),
+                    metrics={**{m: v[i] for m, v in sentence.items()}, **per_link[i]},
                 )
                 flags, info = flag_link(scored, all_checks[i], th)  # type: ignore[arg-type]
                 for f in flags:
                     flag_counts[f.code] = flag_counts.get(f.code, 0) + 1
                 flagged += bool(flags)
-                rows.append(link_row(replace(scored, flags=flags, info=info), list(metrics), len(refs)))
+                rows.append(link_row(replace(scored, flags=flags, info=info), names, len(refs)))
             sink.write(rows)
             pairs += n
             seconds.append(time.perf_counter() - t0)
@@ -306,6 +327,9 @@ def score_stream(
         corpus["margin"] = margin_sum / n_embedded
         signatures["model"] = embedding_signature(encoder, options.margin_k)
         signatures["similarity"] = signatures["margin"] = signatures["model"] + "|bs:0"
+    for name, (total_value, count) in seg_sums.items():
+        if count:
+            corpus[name] = total_value / count
     summary = _summary(src, tgt, refs, src_lang, tgt_lang, pairs, flagged, flag_counts, corpus, signatures, encoder,
                        options, [d.hexdigest() for d in digests], length_model)
     atomic_write(out_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

@@ -14,7 +14,8 @@ import numpy as np
 from ..records import Score
 from ..report.summary import fingerprint
 from .inputs import _read_all, check_baseline, plan_metrics
-from .records import REFERENCE_METRICS, CompareOptions, EmbeddingPart, Leaderboard, ScoredSystem, SystemResult
+from ..metrics.base import link_value, metric_names, segment_metrics
+from .records import CompareOptions, EmbeddingPart, Leaderboard, ScoredSystem, SystemResult
 
 __all__ = ["compare", "score_options", "with_embedding"]
 
@@ -44,7 +45,7 @@ def compare(
     first = data[systems[0][0]]
     streams = [[seg.text for seg in stream] for stream in first.refs]
     metrics, main = plan_metrics(options, bool(streams))
-    prepared = {m: prepare(m, streams, tgt_lang=first.tgt_lang) for m in metrics if m in REFERENCE_METRICS}
+    prepared = {m: prepare(m, streams, tgt_lang=first.tgt_lang) for m in metrics if m in metric_names("statistics")}
     scored: list[ScoredSystem] = []
     for name, path in systems:
         d = data[name]
@@ -85,8 +86,12 @@ def _embedding_part(data: Any, path: Path, options: CompareOptions) -> Embedding
     def values(m: str) -> np.ndarray:
         return np.array([np.nan if getattr(l, m) is None else getattr(l, m) for l in report.links], dtype=np.float64)
 
+    def segment(m: str) -> np.ndarray:
+        return np.array([np.nan if (v := link_value(l, m)) is None else v for l in report.links], dtype=np.float64)
+
     flagged = np.array([link.flagged for link in report.links], dtype=bool)
-    return EmbeddingPart(values("similarity"), values("margin"), flagged, reasons, report)
+    seg = {m.name: segment(m.name) for m in segment_metrics(None, has_refs=bool(data.refs), has_embeddings=True)}
+    return EmbeddingPart(values("similarity"), values("margin"), flagged, reasons, report, seg)
 
 
 def score_options(options: CompareOptions, has_refs: bool) -> Any:
@@ -107,7 +112,7 @@ def with_embedding(result: SystemResult, part: EmbeddingPart, options: CompareOp
 
     report = part.report
     scores = dict(result.scores)
-    for m in ("similarity", "margin"):  # no value at all when every output line is empty
+    for m in (*metric_names("embedding"), *part.segment):  # no value at all when every output line is empty
         scores[m] = report.scores.get(m, Score(m, math.nan, report.model["signature"]))
     mean, ci = bootstrap_mean(np.where(part.flagged, 100.0, 0.0), n_samples=options.n_bootstrap, seed=options.seed)
     th = ",".join(f"{k}={v:g}" for k, v in sorted(report.thresholds.items()))

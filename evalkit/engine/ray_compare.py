@@ -36,7 +36,6 @@ import numpy as np
 import ray
 
 from ..compare import (
-    REFERENCE_METRICS,
     CompareOptions,
     EmbeddingPart,
     Leaderboard,
@@ -48,6 +47,7 @@ from ..compare import (
     target_language,
 )
 from ..errors import InputError
+from ..metrics.base import metric_names
 from ..flag import REASONS
 from .ray_common import RaySettings, cluster_resources, distinct_devices, embedding_actors, per_row_matrix, ray_session
 from .ray_index import line_fingerprint, scan_lines, shard_ranges
@@ -213,7 +213,7 @@ def _run(src: str | Path, refs: Sequence[str | Path], systems: Sequence[tuple[st
     tgt_lang = target_language(ref_lang, [s.lang for s in scans[1 + len(refs) :] if s.lines and s.lang])
     src_lang = scans[0].lang if n else "und"
     metrics, main = plan_metrics(options, bool(refs))
-    prepared = {m: prepare(m, [[""]] * len(refs), tgt_lang=tgt_lang) for m in metrics if m in REFERENCE_METRICS}
+    prepared = {m: prepare(m, [[""]] * len(refs), tgt_lang=tgt_lang) for m in metrics if m in metric_names("statistics")}
 
     ranges = shard_ranges(n, settings.shard_rows)
     ref_scans, system_scans = scans[1 : 1 + len(refs)], scans[1 + len(refs) :]

@@ -30,6 +30,7 @@ from ..embed.base import Encoder
 from ..flag import REASONS, flag_link
 from ..io.markup import strip_placeholders
 from ..lang import detect_lang
+from ..metrics.base import metric_names
 from ..metrics.checks import LengthModel, run_checks, text_length
 from ..metrics.embedding import pair_cosine, ratio_margin
 from ..records import Flag, Link, Score, ScoredLink, Segment
@@ -241,7 +242,7 @@ def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
         refs = prepare(metric, rows.refs, tgt_lang=ctx.tgt_lang)
         stats[metric] = refs.stats(tgt)
         sent[metric] = refs.sentence_from_stats(stats[metric])
-    names = [m for m in ("bleu", "chrf", "chrf++", "ter") if m in sent]
+    names = [m for m in metric_names("statistics") if m in sent]
     out_rows = []
     reasons = np.zeros(n, dtype=np.uint16)
     for i in range(n):

@@ -26,10 +26,11 @@ from typing import Any
 from markupsafe import Markup
 
 from ..flag import REASONS
+from ..metrics.base import METRICS
 from ..records import Report
 from .files import atomic_write
 from .summary import summary
-from .table import link_rows
+from .table import link_rows, report_metric_names
 
 __all__ = ["CSP", "VERDICTS", "char_diff", "render_html", "report_key", "write_report_html"]
 
@@ -248,10 +249,17 @@ def render_html(report: Report, verdicts: Mapping[VerdictKey, str] | None = None
              for k, v in report.extra.items() if k != "documents"}  # documents: a table of their own
     return _environment().get_template("report.html.j2").render(
         csp=CSP, key=key, info=info, rows=rows, has_refs=has_refs, charts=_charts(report),
-        metric_cols=[m for m in ("chrf", "bleu") if any(m in link.metrics for link in report.links)],
+        metric_cols=_metric_columns(report), metric_labels={m: METRICS[m].label for m in METRICS},
+        metric_titles={m: METRICS[m].description for m in METRICS},
         reasons=REASONS, present=present, verdicts=VERDICTS, extra=extra, omitted=omitted,
         data=_script_json({"key": key, "rows": export}),
     )
+
+
+def _metric_columns(report: Report) -> list[str]:
+    """The per-link metrics shown as columns: registered ones with an ``html_column``, in that order."""
+    shown = [m for m in report_metric_names(report) if METRICS[m].html_column is not None]
+    return sorted(shown, key=lambda m: METRICS[m].html_column or 0)
 
 
 def write_report_html(report: Report, path: Path, verdicts: Mapping[VerdictKey, str] | None = None) -> None:
