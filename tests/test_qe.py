@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, SEED
 
 from evalkit.embed import get_encoder
 from evalkit.qe import LOW_QE, QEModel, load_qe
 from evalkit.qe.features import EXTRA_NAMES, check_counts, link_features, text_length
-
-from conftest import ROOT, SEED
 
 TOOLS = ROOT / "tools"
 
