@@ -28,7 +28,7 @@ from mqm_data import MqmRow, load_all
 from evalkit.config import Thresholds
 from evalkit.embed import get_encoder
 from evalkit.metrics.embedding import pair_cosine, ratio_margin
-from evalkit.qe import LOW_QE, load_qe
+from evalkit.qe import load_qe
 from evalkit.qe.features import text_length
 
 SHORT = 8.0
@@ -72,12 +72,11 @@ def main() -> None:
     m = measure(load_all())
     th = Thresholds()
     rules = {
+        "low_margin (margin < 1.15, old)": m["margin"] < 1.15,
         f"low_margin (margin < {th.margin:g})": m["margin"] < th.margin,
-        "low_margin (margin < 1.0)": m["margin"] < 1.0,
+        "low_similarity (cos < 0.5, old)": m["cos"] < 0.5,
         f"low_similarity (cos < {th.similarity:g})": m["cos"] < th.similarity,
-        "low_similarity (cos < 0.3)": m["cos"] < 0.3,
-        "low_similarity (cos < 0.2)": m["cos"] < 0.2,
-        f"low_qe (adjusted qe < {LOW_QE:g})": m["qe_adj"] < LOW_QE,
+        f"low_qe (adjusted qe < {th.qe:g})": m["qe_adj"] < th.qe,
         "qe < -4 (not length-adjusted)": m["qe"] < -4,
     }
     for pair in ("zh-en", "en-de", "both"):

@@ -1,7 +1,8 @@
 """Flag rules: a link is flagged when any rule fires; each flag names its reason and values.
 
 Reason codes are stable (scripts depend on them): unpaired, low_margin, low_similarity,
-length_ratio, number_mismatch, untranslated, wrong_language, empty, repetition, low_chrf, moved, too_long.
+length_ratio, number_mismatch, untranslated, wrong_language, empty, repetition, low_chrf, moved, too_long,
+low_qe.
 Merges and splits (2-1, 1-2) are information, not faults.
 """
 
@@ -27,6 +28,7 @@ REASONS: dict[str, str] = {
     "low_chrf": "sentence chrF against the reference(s) below the threshold",
     "moved": "segments linked in a different order: swapped inside a group, or moved elsewhere in the document",
     "too_long": "a segment longer than the embedding model's maximum input (scored on what the model read)",
+    "low_qe": "learned quality estimate, adjusted to an average-length segment, below the threshold (predicted MQM)",
 }
 
 
@@ -57,6 +59,14 @@ def flag_link(link: ScoredLink, checks: Iterable[Flag], thresholds: Thresholds) 
     chrf = link.metrics.get("chrf")
     if chrf is not None and chrf < thresholds.chrf:
         flags.append(Flag("low_chrf", f"low_chrf: {chrf:.1f} < {thresholds.chrf:g}", chrf, thresholds.chrf))
+    qe = link.metrics.get("qe")
+    if qe is not None:
+        from .qe import length_adjusted
+
+        adjusted = length_adjusted(qe, link.source, link.target)
+        if adjusted < thresholds.qe:
+            flags.append(Flag("low_qe", f"low_qe: {adjusted:.2f} < {thresholds.qe:g} (qe {qe:.2f}, length-adjusted)",
+                              adjusted, thresholds.qe))
     seen = {f.code for f in flags}
     for check in checks:
         if check.code not in seen:

@@ -184,3 +184,37 @@ def test_training_is_byte_reproducible(shared_data: Path, tmp_path: Path) -> Non
                    "--cache-dir", str(tmp_path / "cache")])
     assert out.read_bytes() == first
     assert hashlib.sha256(first).hexdigest() == SUBSET_SHA256
+
+
+def test_qe_metric_is_nan_with_a_warning_for_another_encoder() -> None:
+    from evalkit.metrics.base import METRICS, SegmentContext
+
+    rng = np.random.default_rng(0)
+    u = rng.normal(size=(2, 384))
+    ctx = SegmentContext(("a", "b"), ("a", "b"), ((), ()), "en", "de", u, u,
+                         "model:sentence-transformers/all-MiniLM-L6-v2|backend:st|k:4|evalkit:0.1.0")
+    with pytest.warns(UserWarning, match="no trained model"):
+        values = METRICS["qe"].segment_values(ctx)
+    assert values.shape == (2,) and np.isnan(values).all()  # empty cells, never a number from wrong weights
+    assert METRICS["qe"].signature(ctx).startswith("model:none|encoder:sentence-transformers/all-MiniLM-L6-v2")
+
+
+def test_score_parallel_has_qe_and_low_qe_follows_the_threshold(tmp_path: Path, cache_dir: Path) -> None:
+    from evalkit.config import Thresholds
+    from evalkit.pipeline import ScoreOptions, score_parallel
+
+    src, tgt = _seed_pairs()
+    (tmp_path / "s.zh").write_text("\n".join(src[:6]) + "\n", encoding="utf-8")
+    (tmp_path / "t.en").write_text("\n".join(tgt[:6]) + "\n", encoding="utf-8")
+    options = ScoreOptions(cache_dir=cache_dir, n_bootstrap=50, src_lang="zh")
+    report = score_parallel(tmp_path / "s.zh", tmp_path / "t.en", (), options)
+    qe = [link.metrics["qe"] for link in report.links]
+    assert len(qe) == 6 and all(-12 < q < 1 for q in qe)
+    score = report.scores["qe"]
+    assert score.score == pytest.approx(float(np.mean(qe))) and score.ci95 is not None
+    assert score.signature.startswith("model:qe-usem3-mqm@") and "|bs:50|" in score.signature
+    assert not any(f.code == "low_qe" for link in report.links for f in link.flags)  # true translations
+    strict = score_parallel(tmp_path / "s.zh", tmp_path / "t.en", (),
+                            ScoreOptions(cache_dir=cache_dir, n_bootstrap=0, src_lang="zh", thresholds=Thresholds(qe=1.0)))
+    low = [f for link in strict.links for f in link.flags if f.code == "low_qe"]
+    assert len(low) == 6 and all(f.threshold == 1.0 and f.value is not None and f.value < 1.0 for f in low)

@@ -8,11 +8,26 @@ link: predicted MQM, 0 best (no error), about -5 for a major error, more negativ
 
 from __future__ import annotations
 
+import warnings
+
 from .features import link_features
 from .model import QEModel, load_qe
 
-__all__ = ["LOW_QE", "QEModel", "link_features", "load_qe"]
+__all__ = ["LOW_QE", "QEModel", "length_adjusted", "link_features", "load_qe"]
 
 # Default `low_qe` threshold, on the length-adjusted qe (`QEModel.predict_adjusted`, predicted MQM of a segment
 # of average length): calibrated on held-out expert MQM and the seed, see MODEL_CARD.md.
 LOW_QE = -4.5
+
+
+def length_adjusted(qe: float, source: str, target: str) -> float:
+    """``qe`` of one link as if it were of average length (the value `low_qe` compares with its threshold):
+    the shipped usem3 model's log-length penalty taken out where negative (`QEModel.predict_adjusted`,
+    `QEModel.length_term`). qe values exist only
+    where that model scored the link."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = load_qe("usem3")
+    if model is None:  # pragma: no cover - the weights ship with the package
+        return qe
+    return float(qe - min(model.length_term([source], [target])[0], 0.0))

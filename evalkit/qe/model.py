@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from .features import EXTRA_NAMES, link_features
+from .features import EXTRA_NAMES, link_features, text_length
 
 __all__ = ["MODEL_FILE", "QEModel", "decode_array", "encode_array", "load_qe", "parse_model"]
 
@@ -89,21 +89,37 @@ class QEModel:
         src_lang: str | None,
         tgt_lang: str | None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(qe, qe at average length) per link. MQM sums errors, so the model gives a long segment a lower
-        score than a short one of the same quality; the second array removes the two log-length terms
-        (source and target size, at their training mean), leaving what the link's content says. The
-        `low_qe` flag uses it, so that correct long sentences are not flagged for their length."""
+        """(qe, length-adjusted qe) per link. MQM sums errors, so the model gives a long segment a lower
+        score than a short one of the same quality; the second array takes out the penalty of the two
+        log-length terms (source and target size, against a segment of the training mean's length) where
+        it is negative, leaving what the link's content says; a short segment keeps its qe (no bonus is
+        removed, so short correct segments are not flagged either). The `low_qe` flag uses it."""
         ratio = self.pair_ratio.get(f"{src_lang}-{tgt_lang}")
         x = link_features(src_vecs, tgt_vecs, src_texts, tgt_texts, ratio, tgt_lang)
         return self.predict_features(x), self.predict_features(x, length_adjusted=True)
+
+    def length_term(self, src_texts: Sequence[str], tgt_texts: Sequence[str]) -> np.ndarray:
+        """The part of ``predict``'s value that the two log-length features contribute (relative to a segment
+        of the training mean's length): ``predict - length_term`` is `predict_adjusted`'s second array."""
+        if self.kind != "linear":
+            raise ValueError("qe: the length adjustment is defined for a linear model only")
+        w = self.layers[0][:, 0]
+        out = np.zeros(len(src_texts))
+        offset = len(self.mean) - len(EXTRA_NAMES)
+        for name, texts in zip(SIZE_FEATURES, (src_texts, tgt_texts)):
+            k = offset + EXTRA_NAMES.index(name)
+            x = np.log1p(np.array([text_length(t) for t in texts], dtype=np.float64))
+            out += (x - self.mean[k]) / self.scale[k] * w[k]
+        return out
 
     def predict_features(self, x: np.ndarray, length_adjusted: bool = False) -> np.ndarray:
         z = (x - self.mean) / self.scale
         if length_adjusted:
             if self.kind != "linear":
                 raise ValueError("qe: the length adjustment is defined for a linear model only")
-            z = z.copy()
-            z[:, [x.shape[1] - len(EXTRA_NAMES) + EXTRA_NAMES.index(n) for n in SIZE_FEATURES]] = 0.0
+            cols = [x.shape[1] - len(EXTRA_NAMES) + EXTRA_NAMES.index(n) for n in SIZE_FEATURES]
+            term = z[:, cols] @ self.layers[0][cols, 0]
+            return self.predict_features(x) - np.minimum(term, 0.0)
         if self.kind == "linear":
             w, b = self.layers
             return z @ w[:, 0] + b[0]
