@@ -20,14 +20,20 @@ __all__ = ["LOW_QE", "QEModel", "length_adjusted", "link_features", "load_qe"]
 LOW_QE = -4.5
 
 
+_USEM3: list[QEModel | None] = []  # the shipped model, loaded once (flag_link calls this for every link)
+
+
 def length_adjusted(qe: float, source: str, target: str) -> float:
     """``qe`` of one link as if it were of average length (the value `low_qe` compares with its threshold):
     the shipped usem3 model's log-length penalty taken out where negative (`QEModel.predict_adjusted`,
     `QEModel.length_term`). qe values exist only
     where that model scored the link."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = load_qe("usem3")
+    model = _USEM3[0] if _USEM3 else None
+    if model is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = load_qe("usem3")
+        _USEM3[:] = [model]
     if model is None:  # pragma: no cover - the weights ship with the package
         return qe
     return float(qe - min(model.length_term([source], [target])[0], 0.0))
