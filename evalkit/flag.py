@@ -40,6 +40,7 @@ class Rule:
     value: str | None = None
     digits: int = 2
     calibrate: bool = False
+    adjust: str | None = None  # a function of evalkit.flag.ADJUSTERS applied to the value before the comparison
 
     def __post_init__(self) -> None:
         if (self.source == "threshold") != (self.threshold is not None and self.value is not None):
@@ -65,7 +66,20 @@ RULES: dict[str, Rule] = {r.code: r for r in (
          "moves", threshold="margin"),
     Rule("too_long", "a segment longer than the embedding model's maximum input (scored on what the model read)",
          "kernel"),
+    Rule("low_qe", "learned quality estimate, adjusted to an average-length segment, below the threshold (predicted MQM)",
+         "threshold", threshold="qe", value="qe", adjust="qe_length"),
 )}  # fmt: skip
+
+
+def _qe_length(value: float, link: ScoredLink) -> float:
+    """qe as if the link were of average length (the shipped model's log-length penalty taken out)."""
+    from .qe import length_adjusted
+
+    return length_adjusted(value, link.source, link.target)
+
+
+# name -> function(value, link) -> the value a threshold rule compares (Rule.adjust)
+ADJUSTERS = {"qe_length": _qe_length}
 
 # code -> explanation, in flag order (summary.json's `reasons`, report.html's legend)
 REASONS: dict[str, str] = {code: rule.why for code, rule in RULES.items()}
@@ -94,7 +108,14 @@ def flag_link(link: ScoredLink, checks: Iterable[Flag], thresholds: Thresholds) 
             continue
         value = link_value(link, rule.value)
         limit = getattr(thresholds, rule.threshold)
-        if value is not None and value < limit:
+        if value is None:
+            continue
+        if rule.adjust is not None:
+            raw, value = value, ADJUSTERS[rule.adjust](value, link)
+            if value < limit:
+                flags.append(Flag(rule.code, f"{rule.code}: {value:.{rule.digits}f} < {limit:g} ({rule.value} {raw:.2f}, "  # type: ignore[arg-type]  # code is a RULES key, tested against the Literal
+                                  "length-adjusted)", value, limit))
+        elif value < limit:
             flags.append(Flag(rule.code, f"{rule.code}: {value:.{rule.digits}f} < {limit:g}", value, limit))  # type: ignore[arg-type]  # code is a RULES key, tested against the Literal
     seen = {f.code for f in flags}
     for check in checks:

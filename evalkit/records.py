@@ -141,6 +141,7 @@ class Flag:
         "low_chrf",
         "moved",
         "too_long",
+        "low_qe",
     ]
     detail: str
     value: float | None = None

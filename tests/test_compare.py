@@ -214,7 +214,7 @@ def test_compare_cli_on_wmt(tmp_path: Path, wmt_head: dict[str, Path], cache_dir
     chrf = [s["scores"]["chrf"]["score"] for s in printed["systems"]]
     assert chrf == sorted(chrf, reverse=True)
     for s in printed["systems"]:
-        assert set(s["scores"]) == {"bleu", "chrf", "chrf++", "similarity", "margin", "flag_rate"}
+        assert set(s["scores"]) == {"bleu", "chrf", "chrf++", "similarity", "margin", "qe", "flag_rate"}
         assert s["scores"]["chrf"]["signature"].startswith("nrefs:1|bs:200|seed:12345|case:mixed|eff:yes|nc:6|nw:0")
         assert s["scores"]["flag_rate"]["score"] == pytest.approx(100 * s["counts"]["flagged"] / 120)
         lo, hi = s["scores"]["chrf"]["ci95"]

@@ -222,7 +222,9 @@ def test_degraded_output_fails_and_names_the_lines(drift: dict[str, Path], basel
                   "--junit", str(tmp_path / "check.xml"))
     out, err = capsys.readouterr()
     assert code == 1, err
-    assert err.strip() == "evalkit: error: regression: 2 of 4 rules failed (chrf max drop 0.5, flag_rate max drop 2)"
+    # flag_rate rises by 1.7 points only (< 2): since issue 14, `low_qe` already flags 82 of the 300 baseline
+    # lines, among them most of the lines degraded here (measured: 123 flagged -> 128), so chrf alone fails.
+    assert err.strip() == "evalkit: error: regression: 1 of 4 rules failed (chrf max drop 0.5)"
     assert re.search(r"FAIL chrf max drop 0.5 .*, significant \(p=", out)
     named = {int(n) for n in re.findall(r"^  line (\d+): chrf", out, re.M)}
     degraded = {i + 1 for i in UNTRANSLATED + DROPPED} | {int(n) for n in str(drift["numbered"]).split(",")}
@@ -234,7 +236,7 @@ def test_degraded_output_fails_and_names_the_lines(drift: dict[str, Path], basel
         assert any(a.startswith(f"::warning file={drift['bad']},line={i + 1},title=regressed segment::") for a in warned)
     assert "::error file=" in out and summary.read_text(encoding="utf-8").startswith("### ❌ evalkit check failed")
     suite = ET.parse(tmp_path / "check.xml").getroot().find("testsuite")
-    assert suite is not None and suite.get("failures") == "2"
+    assert suite is not None and suite.get("failures") == "1"
 
 
 def test_same_output_passes(drift: dict[str, Path], baseline: Path, cache_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -84,7 +84,7 @@ def test_unknown_metric_is_a_usage_error() -> None:
 
 
 def test_segment_metrics_skip_unmet_needs(toy: Toy) -> None:
-    assert [m.name for m in segment_metrics(None, has_refs=False, has_embeddings=True)] == ["toy"]
+    assert [m.name for m in segment_metrics(None, has_refs=False, has_embeddings=True)] == ["qe", "toy"]  # qe: evalkit/metrics/qe.py
     assert segment_metrics(None, has_refs=True, has_embeddings=False) == ()
 
 

@@ -224,6 +224,8 @@ def _chrf_like(name: str, label: str, html: int | None) -> StatsMetric:
     return StatsMetric(name, label, html_column=html, description=f"sentence {name} vs reference, 0..100")
 
 
+from .qe import QE  # noqa: E402  (a SegmentMetric subclass: defined after the base classes above)
+
 # The registry. Order is the order of columns everywhere (pairs.csv, leaderboard, summaries).
 METRICS: dict[str, Metric] = {
     "bleu": _chrf_like("bleu", "BLEU", 2),
@@ -232,6 +234,7 @@ METRICS: dict[str, Metric] = {
     "ter": StatsMetric("ter", "TER", higher_is_better=False, range=(0.0, math.inf), description="sentence TER vs reference, >= 0"),
     "similarity": EmbeddingMetric("similarity", "similarity", (-1.0, 1.0), "cosine source↔target, -1..1"),
     "margin": EmbeddingMetric("margin", "margin", (0.0, math.inf), "ratio margin source↔target (Artetxe & Schwenk 2019)"),
+    "qe": QE(),
     "flag_rate": FlagRate(),
 }
 

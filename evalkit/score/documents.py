@@ -17,10 +17,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import InputError, UsageError
 from ..score.pipeline import UNIT_SUFFIXES, ScoreOptions, embedding_scores, score_document
 from ..progress import StageProgress, no_progress
-from ..records import Report, ScoredLink
+from ..records import Report, Score, ScoredLink
 
 __all__ = ["check_documents", "document_paths", "merge_documents", "score_documents"]
 
@@ -109,6 +111,7 @@ def merge_documents(paths: Sequence[Path], reports: Iterable[Report], options: S
     scores = embedding_scores([link.similarity for link in paired if link.similarity is not None],
                               [link.margin for link in paired if link.margin is not None],
                               first.model["signature"], options)  # fmt: skip
+    scores.update(_pooled_segment_scores(first, paired, options))
     return Report(
         inputs={f"document_{k + 1}": str(path) for k, path in enumerate(paths)},
         src_lang=first.src_lang,
@@ -121,6 +124,21 @@ def merge_documents(paths: Sequence[Path], reports: Iterable[Report], options: S
         warnings=tuple(warnings),
         extra={"alignment": first.extra.get("alignment", ""), "documents": entries},
     )
+
+
+def _pooled_segment_scores(first: Report, paired: list[ScoredLink], options: ScoreOptions) -> dict[str, Score]:
+    """Each registered segment metric (qe...) of the first report, pooled over every document's links: the
+    mean of the per-link values with its bootstrap, under the first report's signature."""
+    from ..metrics.base import METRICS, SegmentMetric
+
+    out: dict[str, Score] = {}
+    for name, score in first.scores.items():
+        metric = METRICS.get(name)
+        if isinstance(metric, SegmentMetric):
+            values = np.array([link.metrics[name] for link in paired if name in link.metrics], dtype=np.float64)
+            out[name] = metric.corpus(values, score.signature.rsplit("|bs:", 1)[0], n_bootstrap=options.n_bootstrap,
+                                      seed=options.seed)
+    return out
 
 
 def _entry(name: str, report: Report) -> dict[str, Any]:

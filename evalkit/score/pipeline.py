@@ -294,9 +294,9 @@ def score_alignment(
     )
     from ..align.moves import find_absorbed, find_moves
 
-    moves = find_moves(alignment, src_pool, tgt_pool, th.margin, k=options.margin_k)
+    moves = find_moves(alignment, src_pool, tgt_pool, th.move_margin, k=options.margin_k)
     for i, flag in find_absorbed(
-        alignment, src_pool, tgt_pool, src_vec, tgt_vec, paired, th.margin, th.member_margin, options.margin_k
+        alignment, src_pool, tgt_pool, src_vec, tgt_vec, paired, th.move_margin, th.member_margin, options.margin_k
     ).items():
         moves.setdefault(i, flag)
     kernel = LinkContext(src_lang, tgt_lang, length_model, th, encoder.max_tokens)

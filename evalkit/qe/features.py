@@ -1,0 +1,83 @@
+"""Features of one (source, target) link for the learned ``qe`` score: numpy only.
+
+``[u*v, |u-v|]`` of the two unit sentence vectors (the element-wise product and distance of Conneau et al.
+2017's InferSent head, as in the issue's recipe), their cosine, and length features: log character counts
+of both sides and the log length ratio's distance from the language pair's typical ratio (learned at
+training and stored with the weights; 0 for a pair the model was not trained on); and counts behind the
+errors embeddings miss (log1p each): CJK characters left in a non-CJK target (untranslated fragments),
+source numbers missing from the target, target numbers not in the source, repeated target words, and an
+empty target. The length features carry most of the signal on the MQM data: MQM sums errors, and a
+longer segment has more room for them (MODEL_CARD.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["EXTRA_NAMES", "check_counts", "link_features", "log_ratio", "text_length"]
+
+EXTRA_NAMES = ("cos", "log_len_src", "log_len_tgt", "abs_ratio_dev", "ratio_dev",
+               "wide_in_tgt", "numbers_missing", "numbers_added", "repeated_words", "empty_tgt")
+_CJK_LANGS = {"zh", "ja", "ko"}
+_DIGITS = re.compile(r"\d+")
+
+# CJK ideographs, kana and hangul carry about a word each; other scripts are counted in characters / 5.5,
+# so the log lengths of zh and en/de segments are on about the same scale (a word of English or German
+# is ~5.5 characters with its space; Chinese averages ~1.5 characters a word, here counted as 1 each to
+# keep the rule simple: the learned pair ratio absorbs the constant).
+_WIDE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def text_length(text: str) -> float:
+    """Length in word-sized units (≥ 0): wide characters count 1, other non-space characters 1/5.5."""
+    wide = len(_WIDE.findall(text))
+    narrow = len(text) - wide - text.count(" ")
+    return wide + max(narrow, 0) / 5.5
+
+
+def log_ratio(src_texts: Sequence[str], tgt_texts: Sequence[str]) -> np.ndarray:
+    """log((1 + len(target)) / (1 + len(source))) per link, in `text_length` units."""
+    ls = np.array([text_length(t) for t in src_texts], dtype=np.float64)
+    lt = np.array([text_length(t) for t in tgt_texts], dtype=np.float64)
+    return np.log1p(lt) - np.log1p(ls)
+
+
+def check_counts(src: str, tgt: str, tgt_lang: str | None) -> list[float]:
+    """The last five features of one link (see `EXTRA_NAMES`), each log1p of a count."""
+    wide = 0 if tgt_lang in _CJK_LANGS else len(_WIDE.findall(tgt))
+    ns, nt = Counter(_DIGITS.findall(src)), Counter(_DIGITS.findall(tgt))
+    words = tgt.split()
+    counts = (wide, sum((ns - nt).values()), sum((nt - ns).values()), len(words) - len(set(words)), int(not tgt.strip()))
+    return [math.log1p(c) for c in counts]
+
+
+def link_features(
+    src_vecs: np.ndarray,
+    tgt_vecs: np.ndarray,
+    src_texts: Sequence[str],
+    tgt_texts: Sequence[str],
+    pair_ratio: float | None,
+    tgt_lang: str | None,
+) -> np.ndarray:
+    """Feature matrix (n, 2*dim + 10), float64: ``[u*v, |u-v|]`` then `EXTRA_NAMES` (``ratio`` is the log
+    length ratio, its deviation from ``pair_ratio``; None gives 0 for both deviations)."""
+    u = np.asarray(src_vecs, dtype=np.float64)
+    v = np.asarray(tgt_vecs, dtype=np.float64)
+    n = len(u)
+    if not (len(v) == len(src_texts) == len(tgt_texts) == n):
+        raise ValueError(f"qe features: {n} source vectors, {len(v)} target vectors, "
+                         f"{len(src_texts)} source texts, {len(tgt_texts)} target texts")
+    cos = np.einsum("ij,ij->i", u, v)
+    ls = np.log1p(np.array([text_length(t) for t in src_texts], dtype=np.float64))
+    lt = np.log1p(np.array([text_length(t) for t in tgt_texts], dtype=np.float64))
+    dev = (lt - ls - pair_ratio) if pair_ratio is not None else np.zeros(n)
+    if not n:
+        return np.zeros((0, 2 * u.shape[1] + len(EXTRA_NAMES))) if u.ndim == 2 else np.zeros((0, len(EXTRA_NAMES)))
+    checks = np.array([check_counts(s, t, tgt_lang) for s, t in zip(src_texts, tgt_texts)], dtype=np.float64)
+    extra = np.concatenate([np.stack([cos, ls, lt, np.abs(dev), dev], axis=1), checks], axis=1)
+    return np.concatenate([u * v, np.abs(u - v), extra], axis=1)
