@@ -9,11 +9,18 @@ From Python (see README, "From Python")::
 
 The names are loaded on first use (module ``__getattr__``), so ``import evalkit`` imports none of torch,
 sentence-transformers, sacrebleu or pandas.
+
+``evalkit.compare`` is the function even though the package ``evalkit/compare/`` exists: importing a
+subpackage binds it as an attribute of its parent, and evalkit's module type refuses that binding for the API's
+names. The package stays importable as ever (``from evalkit.compare import CompareOptions``); only
+``import evalkit.compare as m`` would give the function.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -60,6 +67,18 @@ if TYPE_CHECKING:
     from .api_compare import Leaderboard, compare
     from .errors import ConfigError, EvalkitError, InputError, ModelError, UsageError
     from .records import Score
+
+
+class _Package(types.ModuleType):
+    """evalkit's module type: a subpackage named like an API name (evalkit/compare/) never replaces it."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return  # the import system binding the subpackage evalkit.<name>: the API's function keeps the name
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -49,7 +49,7 @@ def score_options(
             raise UsageError(f"thresholds is {type(thresholds).__name__}, not a mapping", "e.g. thresholds={'margin': 1.02}")
         th = th.updated(dict(thresholds), "thresholds=")
         origin += " + thresholds="
-    chosen = REFERENCE_METRICS
+    chosen: tuple[str, ...] = REFERENCE_METRICS
     if metrics is not None:
         if isinstance(metrics, str):
             raise UsageError(f"metrics={metrics!r} is a string, not a list of names", f"e.g. metrics=[{metrics!r}]")

@@ -113,6 +113,7 @@ def check(
             raise UsageError(f"{name} is {type(value).__name__}, not an evalkit.Report", "score it first: run = evalkit.score(...)")
     settings = load_settings(max_drop or {}, min or {}, max or {},
                              {"alpha": alpha, "method": paired, "n_samples": samples, "top": top, "seed": seed})  # fmt: skip
+    old: Report | None
     if isinstance(baseline, Report):
         if system is not None:
             raise UsageError("system= picks a system of a leaderboard.json; the baseline here is a Report", "drop system=")

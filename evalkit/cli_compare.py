@@ -7,7 +7,6 @@ Exit codes of ``check``: 0 pass, 1 regression (`evalkit.gate.RegressionError`), 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import math
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from sacrebleu.metrics import CHRF
@@ -60,9 +62,9 @@ def _cell(value: Any, column: str) -> str:
     """A DataFrame value as pairs.csv / leaderboard.csv writes it."""
     if isinstance(value, list):
         return (";" if column == "reasons" else " ").join(map(str, value))
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float | np.floating) and math.isnan(value)):
         return ""
     return str(value)
 
@@ -84,6 +86,23 @@ def test_public_names() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         evalkit.nope  # noqa: B018
     assert (Path(evalkit.__file__).parent / "py.typed").is_file()
+
+
+def test_subpackages_do_not_shadow_the_api() -> None:
+    # Importing a subpackage binds it on its parent: evalkit/compare/ (and any later evalkit/score/) would replace
+    # the functions evalkit.compare / evalkit.score; evalkit's module type keeps the functions. Checked in a fresh
+    # interpreter, subpackages imported first, with every submodule named like a public name.
+    clashing = sorted({m.name for m in pkgutil.iter_modules(evalkit.__path__)} & set(evalkit.__all__))
+    assert "compare" in clashing  # the package evalkit/compare/ exists today
+    code = (
+        f"import importlib, sys, evalkit; mods = [importlib.import_module('evalkit.' + m) for m in {clashing!r}]; "
+        "from evalkit.compare import CompareOptions; import evalkit.api; "
+        "bad = [n for n in evalkit.__all__ if n != '__version__' and getattr(evalkit, n) is not getattr("
+        "sys.modules[evalkit._LAZY[n]], n)]; print(bad); sys.exit(3 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert callable(evalkit.compare) and evalkit.compare.__module__ == "evalkit.api_compare"
 
 
 def test_score_matches_cli_and_sacrebleu(wmt: dict[str, Any], tmp_path: Path, cache_dir: Path) -> None:
