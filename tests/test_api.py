@@ -27,7 +27,7 @@ from evalkit.errors import ConfigError, EvalkitError, InputError, UsageError
 from evalkit.gate import BaselineMismatch
 from evalkit.report.table import unneutralise
 
-from conftest import SHARED_DATA, read_lines
+from conftest import SEED, SEED_REF, SHARED_DATA, read_lines
 
 WMT22 = SHARED_DATA / "wmt22-general-zh-en"
 N = 100  # first lines of the WMT22 zh-en test set
@@ -125,11 +125,27 @@ def test_score_matches_cli_and_sacrebleu(wmt: dict[str, Any], tmp_path: Path, ca
     # sacrebleu's signature, with the bootstrap's resamples and seed that evalkit adds.
     assert report.scores["chrf"].signature.replace("|bs:100|seed:12345", "") == str(metric.get_signature())
     assert report.scores["chrf"].ci95 is not None and report.scores["chrf"].ci95[0] < chrf.score < report.scores["chrf"].ci95[1]
-    # Files through the API: summary.json identical to the CLI's, inputs included.
-    files = evalkit.score_files(p["src"], p["Online-W"], [p["A"], p["B"]], n_bootstrap=100, cache_dir=cache_dir)
-    assert files.write(tmp_path / "files")["summary.json"].read_bytes() == (cli_out / "summary.json").read_bytes()
     assert len(report.links) == N and report.flagged() == tuple(link for link in report.links if link.flags)
     assert "<table>" in report._repr_html_() and "chrf" in report._repr_html_()
+
+
+def test_score_files_and_document_write_the_cli_files(tmp_path: Path, cache_dir: Path) -> None:
+    # Files through the API: the CLI's three files byte for byte, inputs included (report.html too).
+    src, tgt, ref = tmp_path / "src.zh", tmp_path / "hyp.en", tmp_path / "ref.en"
+    src.write_text("今天天气很好。\n我们明天去公园。\n他昨天买了三本书。\n", encoding="utf-8")
+    tgt.write_text("The weather is nice today.\nWe will go to the park tomorrow.\nHe bought three books.\n", encoding="utf-8")
+    ref.write_text("The weather is good today.\nTomorrow we go to the park.\nYesterday he bought three books.\n", encoding="utf-8")
+    runs = {
+        "files": (["--src", str(src), "--tgt", str(tgt), "--ref", str(ref)],
+                  lambda: evalkit.score_files(str(src), tgt, ref, n_bootstrap=100, cache_dir=cache_dir)),
+        "document": ([str(SEED), "--ref", str(SEED_REF)],
+                     lambda: evalkit.score_document(SEED, refs=[SEED_REF], n_bootstrap=100, cache_dir=cache_dir)),
+    }
+    for name, (argv, call) in runs.items():
+        assert main(["score", *argv, "-o", str(tmp_path / f"cli-{name}"), "--cache-dir", str(cache_dir), "-q", *FAST]) == 0
+        written = call().write(tmp_path / f"api-{name}")
+        for file in ("pairs.csv", "summary.json", "report.html"):
+            assert written[file].read_bytes() == (tmp_path / f"cli-{name}" / file).read_bytes(), (name, file)
 
 
 def test_dataframe_is_pairs_csv_cell_for_cell(wmt: dict[str, Any], tmp_path: Path, cache_dir: Path) -> None:
