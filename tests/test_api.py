@@ -249,11 +249,12 @@ def test_errors_are_the_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture
         err = capsys.readouterr().err.strip()
         with pytest.raises(kind) as info:
             call()
-        assert type(info.value) is kind and code == info.value.exit_code == 2
+        error = info.value
+        assert isinstance(error, EvalkitError) and type(error) is kind and code == error.exit_code == 2
         if kind is not ConfigError:  # ConfigError names its origin: --threshold vs thresholds=
-            assert err == f"evalkit: error: {info.value.message}"
+            assert err == f"evalkit: error: {error.message}"
         else:
-            assert "unknown threshold 'nope'" in err and "unknown threshold 'nope'" in info.value.message
+            assert "unknown threshold 'nope'" in err and "unknown threshold 'nope'" in error.message
 
 
 def test_check_refuses_another_test_set(tmp_path: Path, cache_dir: Path) -> None:
