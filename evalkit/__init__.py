@@ -10,15 +10,17 @@ From Python (see README, "From Python")::
 The names are loaded on first use (module ``__getattr__``), so ``import evalkit`` imports none of torch,
 sentence-transformers, sacrebleu or pandas.
 
-``evalkit.compare`` is the function even though the package ``evalkit/compare/`` exists: importing a
-subpackage binds it as an attribute of its parent, and evalkit's module type refuses that binding for the API's
-names. The package stays importable as ever (``from evalkit.compare import CompareOptions``); only
-``import evalkit.compare as m`` would give the function.
+``evalkit.compare`` calls the API's function although the package ``evalkit/compare/`` exists (importing a
+subpackage binds it on its parent; evalkit's module type refuses that binding for the API's names). Every other
+attribute of such a name is the package's, so ``from evalkit.compare import CompareOptions``,
+``import evalkit.compare.scoring as m`` and ``mock.patch("evalkit.compare.scoring.x")`` work as before.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import os
 import sys
 import types
 from typing import TYPE_CHECKING, Any
@@ -74,8 +76,29 @@ class _Package(types.ModuleType):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _LAZY and isinstance(value, types.ModuleType):
-            return  # the import system binding the subpackage evalkit.<name>: the API's function keeps the name
+            return  # the import system binding the subpackage evalkit.<name>: the API's name stays (see _Entry)
         super().__setattr__(name, value)
+
+
+class _Entry:
+    """An API function whose name is also a subpackage's: calling it calls the function (whose name, signature
+    and docstring it carries); any other attribute is the subpackage's, so dotted imports and mock paths through
+    ``evalkit.<name>.<module>`` keep working."""
+
+    def __init__(self, function: Any, package: str) -> None:
+        functools.update_wrapper(self, function)
+        self._package = package
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.__wrapped__(*args, **kwargs)  # type: ignore[attr-defined]  # set by update_wrapper
+
+    def __getattr__(self, name: str) -> Any:  # only for what the function does not carry
+        if name.startswith("__") or name == "_package":
+            raise AttributeError(name)
+        return getattr(importlib.import_module(self._package), name)
+
+    def __repr__(self) -> str:
+        return repr(self.__wrapped__)  # type: ignore[attr-defined]
 
 
 sys.modules[__name__].__class__ = _Package
@@ -86,6 +109,8 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
+    if callable(value) and not isinstance(value, type) and os.path.isdir(os.path.join(os.path.dirname(__file__), name)):
+        value = _Entry(value, f"{__name__}.{name}")
     globals()[name] = value  # later reads skip __getattr__
     return value
 

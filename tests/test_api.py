@@ -90,19 +90,24 @@ def test_public_names() -> None:
 
 def test_subpackages_do_not_shadow_the_api() -> None:
     # Importing a subpackage binds it on its parent: evalkit/compare/ (and any later evalkit/score/) would replace
-    # the functions evalkit.compare / evalkit.score; evalkit's module type keeps the functions. Checked in a fresh
-    # interpreter, subpackages imported first, with every submodule named like a public name.
+    # the functions evalkit.compare / evalkit.score. Checked in a fresh interpreter, subpackages imported first:
+    # the names still call the API's functions, and dotted imports through them still reach the subpackages.
     clashing = sorted({m.name for m in pkgutil.iter_modules(evalkit.__path__)} & set(evalkit.__all__))
     assert "compare" in clashing  # the package evalkit/compare/ exists today
     code = (
-        f"import importlib, sys, evalkit; mods = [importlib.import_module('evalkit.' + m) for m in {clashing!r}]; "
-        "from evalkit.compare import CompareOptions; import evalkit.api; "
-        "bad = [n for n in evalkit.__all__ if n != '__version__' and getattr(evalkit, n) is not getattr("
-        "sys.modules[evalkit._LAZY[n]], n)]; print(bad); sys.exit(3 if bad else 0)"
+        f"import importlib, inspect, sys, evalkit; mods = [importlib.import_module('evalkit.' + m) for m in {clashing!r}]; "
+        "from evalkit.compare import CompareOptions; import evalkit.compare.scoring as scoring; "
+        "api = {n: getattr(importlib.import_module(evalkit._LAZY[n]), n) for n in evalkit.__all__ if n != '__version__'}; "
+        "bad = [n for n, f in api.items() if getattr(getattr(evalkit, n), '__wrapped__', getattr(evalkit, n)) is not f "
+        "or inspect.signature(getattr(evalkit, n)) != inspect.signature(f)]; "
+        "bad += [] if scoring is sys.modules['evalkit.compare.scoring'] is evalkit.compare.scoring else ['scoring']; "
+        "print(bad); sys.exit(3 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert callable(evalkit.compare) and evalkit.compare.__module__ == "evalkit.api_compare"
+    assert evalkit.compare.__name__ == "compare" and evalkit.compare.__doc__ == evalkit.api_compare.compare.__doc__
+    with pytest.raises(UsageError, match="at least two systems"):
+        evalkit.compare({"A": ["x"]}, ["x"])
 
 
 def test_score_matches_cli_and_sacrebleu(wmt: dict[str, Any], tmp_path: Path, cache_dir: Path) -> None:
