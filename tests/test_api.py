@@ -269,3 +269,15 @@ def test_check_refuses_another_test_set(tmp_path: Path, cache_dir: Path) -> None
         evalkit.check(other, base.write_baseline(tmp_path / "base.json"))
     gate = evalkit.check(base, base)
     assert gate.passed and gate.exit_code == 0 and all(v.change == 0 for v in gate.rules if v.rule.kind == "max_drop")
+
+
+def test_html_summaries_escape_the_texts(tmp_path: Path, cache_dir: Path) -> None:
+    hostile = "<script>alert(1)</script>"
+    report = evalkit.score(["一。", "二。"], [hostile, ""], n_bootstrap=0, cache_dir=cache_dir)
+    assert report.flagged() and "<script>" not in report._repr_html_() and "&lt;script&gt;" in report._repr_html_()
+    board = evalkit.compare({hostile: ["One.", "Two."], "B": ["One", "Two"]}, ["一。", "二。"], n_bootstrap=0,
+                            cache_dir=cache_dir)  # fmt: skip
+    assert "<script>" not in board._repr_html_()
+    with pytest.raises(UsageError, match="no system named 'C'"):
+        board.write(tmp_path, drill=[("B", "C")])
+    assert not list(tmp_path.iterdir())  # nothing written before the error
