@@ -6,7 +6,7 @@ STAMP_RUN := $(VENV)/.stamp-run
 STAMP_DEV := $(VENV)/.stamp-dev
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test test-slow install dev browser bench clean
+.PHONY: demo lint test test-slow install dev browser bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,7 +32,11 @@ demo: $(STAMP_RUN)
 	$(BIN)/evalkit score seeds/xi-putin-defense-ties.zh-en.txt \
 	  --ref references/xi-putin-defense-ties.ref.en.txt -o reports/xi-putin-defense-ties/
 
-test: $(STAMP_DEV) browser
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check evalkit tests bench
+	$(BIN)/mypy
+
+test: $(STAMP_DEV) browser lint
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-slow: $(STAMP_DEV)

@@ -122,7 +122,6 @@ def ek_compare_lib(src: str, refs: list[str], systems: list[str], embed: bool, c
     from _common import lines
 
     def run() -> int:
-        import numpy as np
 
         from evalkit.metrics import prepare
         from evalkit.stats import bootstraps, paired_from_stats

@@ -10,22 +10,58 @@ From Python (see README, "From Python")::
 The names are loaded on first use (module ``__getattr__``), so ``import evalkit`` imports none of torch,
 sentence-transformers, sacrebleu or pandas.
 
-``evalkit.compare`` calls the API's function although the package ``evalkit/compare/`` exists (importing a
-subpackage binds it on its parent; evalkit's module type refuses that binding for the API's names). Every other
-attribute of such a name is the package's, so ``from evalkit.compare import CompareOptions``,
-``import evalkit.compare.scoring as m`` and ``mock.patch("evalkit.compare.scoring.x")`` work as before.
+``evalkit.score`` and ``evalkit.compare`` call the API's functions although the packages ``evalkit/score/`` and
+``evalkit/compare/`` exist (importing a subpackage binds it on its parent; evalkit's module type refuses that
+binding for the API's names). Every other attribute of such a name is the package's, so
+``from evalkit.score.pipeline import ScoreOptions``, ``import evalkit.compare.scoring as m`` and
+``mock.patch("evalkit.score.pipeline.get_encoder")`` work as before.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import importlib.abc
+import importlib.machinery
 import os
 import sys
 import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# Modules that moved into packages (issue 13): the old import paths keep working and name the same module
+# object (so `mock.patch("evalkit.pipeline.X")` patches the real one). No file is left at the old path, so
+# git's rename detection carries edits made to the old files elsewhere onto the new ones.
+MOVED = {
+    "evalkit.ranking": "evalkit.compare.ranking",
+    "evalkit.moves": "evalkit.align.moves",
+    "evalkit.gate_formats": "evalkit.gate.formats",
+    "evalkit.pipeline": "evalkit.score.pipeline",
+    "evalkit.documents": "evalkit.score.documents",
+    "evalkit.stream": "evalkit.score.stream",
+    "evalkit.cli_compare": "evalkit.cli.compare_check",
+}
+
+
+class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Resolves an old module path of `MOVED` to the module at its new path."""
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in MOVED:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return importlib.import_module(MOVED[spec.name])
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        sys.modules[module.__name__] = module  # already executed under its new name
+
+
+if not any(isinstance(finder, _MovedModules) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _MovedModules())  # before an editable install's finder, which would map the old path
+
 
 # Public name -> the module that defines it (loaded when the name is first read).
 _LAZY = {
@@ -90,7 +126,7 @@ class _Entry:
         self._package = package
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.__wrapped__(*args, **kwargs)  # type: ignore[attr-defined]  # set by update_wrapper
+        return self.__wrapped__(*args, **kwargs)  # set by update_wrapper
 
     def __getattr__(self, name: str) -> Any:  # only for what the function does not carry
         if name.startswith("__") or name == "_package":
@@ -98,7 +134,7 @@ class _Entry:
         return getattr(importlib.import_module(self._package), name)
 
     def __repr__(self) -> str:
-        return repr(self.__wrapped__)  # type: ignore[attr-defined]
+        return repr(self.__wrapped__)
 
 
 sys.modules[__name__].__class__ = _Package

@@ -21,12 +21,11 @@ from .records import Score, ScoredLink
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .pipeline import ScoreOptions
+    from .score.pipeline import ScoreOptions
 
 __all__ = ["Report", "score", "score_document", "score_files", "score_options", "texts_table"]
 
 PathLike = str | Path
-REFERENCE_METRICS = ("bleu", "chrf", "chrf++", "ter")  # the reference metrics `evalkit score` computes, in order
 # pairs.csv columns by type (every other column is a float: confidence, similarity, margin, the metrics).
 _ID_COLUMNS = frozenset({"src_ids", "tgt_ids", "src_lines", "tgt_lines"})
 _TEXT_COLUMNS = frozenset({"document", "link", "source", "target", "details", "info"})
@@ -37,11 +36,15 @@ def score_options(
     thresholds: Mapping[str, float] | None = None, n_bootstrap: int = 1000, seed: int = 12345,
     cache_dir: PathLike | None = None,
 ) -> ScoreOptions:
-    """The `evalkit.pipeline.ScoreOptions` of a run: thresholds as ``evalkit score`` finds them (defaults, then
-    evalkit.toml / pyproject.toml from the current folder), then ``thresholds`` (name -> value) on top;
-    ``metrics`` a subset of bleu, chrf, chrf++, ter (default all four)."""
+    """The `evalkit.score.pipeline.ScoreOptions` of a run: thresholds as ``evalkit score`` finds them (defaults,
+    then evalkit.toml / pyproject.toml from the current folder), then ``thresholds`` (name -> value) on top.
+
+    ``metrics`` names registered metrics (`evalkit.metrics.base.METRICS`): the sacrebleu ones (bleu, chrf,
+    chrf++, ter) and segment metrics (plug-ins such as ``qe``) run as named; None runs every one, as
+    ``evalkit score`` does. similarity, margin and flag_rate are always measured and may be named too."""
     from .config import load_thresholds
-    from .pipeline import ScoreOptions
+    from .metrics.base import METRICS, metric_names
+    from .score.pipeline import ScoreOptions
 
     th, origin = load_thresholds(())
     if thresholds:
@@ -49,18 +52,21 @@ def score_options(
             raise UsageError(f"thresholds is {type(thresholds).__name__}, not a mapping", "e.g. thresholds={'margin': 1.02}")
         th = th.updated(dict(thresholds), "thresholds=")
         origin += " + thresholds="
-    chosen: tuple[str, ...] = REFERENCE_METRICS
+    stats: tuple[str, ...] = ScoreOptions.metrics
+    segments: tuple[str, ...] | None = None
     if metrics is not None:
         if isinstance(metrics, str):
             raise UsageError(f"metrics={metrics!r} is a string, not a list of names", f"e.g. metrics=[{metrics!r}]")
-        unknown = [m for m in metrics if m not in REFERENCE_METRICS]
+        unknown = [m for m in metrics if m not in METRICS]
         if unknown:
-            raise UsageError(f"unknown metric(s) {', '.join(map(repr, unknown))}", f"use some of: {', '.join(REFERENCE_METRICS)}")
-        chosen = tuple(m for m in REFERENCE_METRICS if m in metrics)  # pairs.csv's column order
+            raise UsageError(f"unknown metric(s) {', '.join(map(repr, unknown))}", f"use some of: {', '.join(METRICS)}")
+        stats = tuple(m for m in metric_names("statistics") if m in metrics)  # registry order: pairs.csv's columns
+        segments = tuple(m for m in metric_names("segment") if m in metrics)
     if n_bootstrap < 0:
         raise UsageError(f"n_bootstrap={n_bootstrap} is negative", "give 0 (no intervals) or more resamples")
     return ScoreOptions(model=model, cache_dir=Path(cache_dir) if cache_dir is not None else None, thresholds=th,
-                        thresholds_origin=origin, metrics=chosen, n_bootstrap=n_bootstrap, seed=seed, src_lang=src_lang)  # fmt: skip
+                        thresholds_origin=origin, metrics=stats, n_bootstrap=n_bootstrap, seed=seed, src_lang=src_lang,
+                        segment_metrics=segments)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -202,7 +208,7 @@ def score(
     >>> report = evalkit.score(["你好。"], ["Hello."], [["Hello."]])  # doctest: +SKIP
     """
     from .io.memory import parallel_from_texts
-    from .pipeline import score_lines
+    from .score.pipeline import score_lines
 
     options = score_options(src_lang=src_lang, metrics=metrics, model=model, thresholds=thresholds,
                             n_bootstrap=n_bootstrap, seed=seed, cache_dir=cache_dir)  # fmt: skip
@@ -219,7 +225,7 @@ def score_files(
 ) -> Report:
     """Score line-aligned files (``evalkit score --src SRC --tgt TGT --ref REF...``); ``tgt`` None for a
     .tsv/.csv/.jsonl table holding both sides."""
-    from .pipeline import score_parallel
+    from .score.pipeline import score_parallel
 
     refs = [refs] if isinstance(refs, str | Path) else list(refs)  # one reference file: a path is not a list of paths
     options = score_options(src_lang=src_lang, metrics=metrics, model=model, thresholds=thresholds,
@@ -234,7 +240,7 @@ def score_document(
 ) -> Report:
     """Score a bilingual document (blocked or interleaved), a TMX/XLIFF file, several documents or a folder of
     them, as ``evalkit score DOCUMENT... --ref REF`` does: aligned first, then measured and flagged."""
-    from .documents import document_paths, score_documents
+    from .score.documents import document_paths, score_documents
 
     refs = [refs] if isinstance(refs, str | Path) else list(refs)
     given = [path] if isinstance(path, str | Path) else list(path)

@@ -5,10 +5,11 @@ Invariants are checked in ``__post_init__`` with messages that name the field an
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Alignment", "Flag", "Link", "Score", "Segment"]
+__all__ = ["Alignment", "Flag", "Link", "Report", "Score", "ScoredLink", "Segment"]
 
 Lang = str  # ISO 639-1 code as detected from script: "zh", "en", ... ("und" when unknown)
 
@@ -111,6 +112,14 @@ class Score:
     ci95: tuple[float, float] | None = None
     extra: dict[str, float] = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("Score.name must not be empty")
+        if self.ci95 is not None:
+            low, high = self.ci95
+            if low > high:  # NaN bounds (no finite resample) pass: they compare False
+                raise ValueError(f"Score.ci95 of {self.name} must be (low, high) with low <= high, got {self.ci95}")
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -166,6 +175,19 @@ class ScoredLink:
     info: tuple[str, ...] = ()
     document: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.similarity is not None and not (math.isnan(self.similarity) or -1.0 <= self.similarity <= 1.0):
+            raise ValueError(f"ScoredLink.similarity is a cosine in -1..1, got {self.similarity}")
+        if self.ref_similarity is not None and not (math.isnan(self.ref_similarity) or -1.0 <= self.ref_similarity <= 1.0):
+            raise ValueError(f"ScoredLink.ref_similarity is a cosine in -1..1, got {self.ref_similarity}")
+        for name, lines in (("src_lines", self.src_lines), ("tgt_lines", self.tgt_lines)):
+            if any(line < 1 for line in lines):
+                raise ValueError(f"ScoredLink.{name} are 1-based, got {lines}")
+        if not self.link.paired and (self.similarity is not None or self.margin is not None):
+            raise ValueError(f"ScoredLink: an unpaired link ({self.link.kind}) has no similarity or margin")
+        if any(not isinstance(f, Flag) for f in self.flags):
+            raise ValueError(f"ScoredLink.flags must be Flag records, got {self.flags!r}")
+
     @property
     def flagged(self) -> bool:
         return bool(self.flags)
@@ -185,6 +207,18 @@ class Report:
     model: dict[str, str]
     warnings: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.src_lang or not self.tgt_lang:
+            raise ValueError(f"Report languages must be set, got {self.src_lang!r} -> {self.tgt_lang!r}")
+        if not isinstance(self.links, tuple):
+            raise ValueError(f"Report.links must be a tuple of ScoredLink, got {type(self.links).__name__}")
+        for name, score in self.scores.items():
+            if not isinstance(score, Score):
+                raise ValueError(f"Report.scores[{name!r}] must be a Score, got {type(score).__name__}")
+        documents = [link.document for link in self.links]
+        if any(d is None for d in documents) and any(d is not None for d in documents):
+            raise ValueError("Report.links: either every link names its document (several documents) or none does")
 
     @property
     def flagged(self) -> tuple[ScoredLink, ...]:

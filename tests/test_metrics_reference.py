@@ -16,7 +16,8 @@ from sacrebleu.compat import corpus_bleu, corpus_chrf, corpus_ter, sentence_bleu
 from sacrebleu.metrics import CHRF
 
 from evalkit.errors import InputError, UsageError
-from evalkit.metrics import METRICS, check_streams, corpus_score, corpus_scores, prepare, sentence_scores, tokenizer_for
+from evalkit.metrics import check_streams, corpus_score, corpus_scores, prepare, sentence_scores, tokenizer_for
+from evalkit.metrics.reference import METRICS
 from evalkit.metrics.reference import CHRF_PLUS_ZH_NOTE, TER_ZH_NOTE, note_for
 
 EDGE = Path(__file__).parent / "data" / "metrics" / "edge_segments.jsonl"

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.errors import InputError
 from evalkit.flag import REASONS
 from evalkit.records import Flag, Link, Report, Score, ScoredLink
 from evalkit.calibrate import load_verdict_map

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 
 from ..config import Thresholds
 from ..errors import UsageError
+from ..flag import calibrated
 from ..records import Flag
 from .verdicts import Verdict
 
 __all__ = ["THRESHOLD_CODES", "Calibration", "CodeCalibration", "Figures", "format_calibration", "propose"]
 
-THRESHOLD_CODES = {"low_margin": "margin", "low_similarity": "similarity", "low_chrf": "chrf"}
+THRESHOLD_CODES = calibrated()  # {code: threshold name} of the rules marked `calibrate` in `evalkit.flag.RULES`
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, UsageError
-from .records import EMBEDDING_METRICS, REFERENCE_METRICS, CompareOptions
+from ..metrics.base import metric_names, segment_metrics
+from .records import CompareOptions
 
 __all__ = ["check_baseline", "check_line_count", "parse_systems", "plan_metrics", "system_name", "target_language"]
 
@@ -66,9 +67,11 @@ def check_baseline(options: CompareOptions, names: Sequence[str]) -> None:
 
 def plan_metrics(options: CompareOptions, has_refs: bool) -> tuple[tuple[str, ...], str]:
     """(the metrics computed, in leaderboard order; the main metric), or a usage error when there are none."""
-    metrics = tuple(m for m in REFERENCE_METRICS if m in options.metrics) if has_refs else ()
+    metrics = tuple(m for m in metric_names("statistics") if m in options.metrics) if has_refs else ()
     if options.embeddings:
-        metrics += EMBEDDING_METRICS
+        # similarity, margin, the segment metrics (computed by the `evalkit score` pipeline), then flag_rate
+        segment = [m.name for m in segment_metrics(None, has_refs=has_refs, has_embeddings=True)]
+        metrics += (*metric_names("embedding"), *segment, *metric_names("flags"))
     if not metrics:
         raise UsageError("nothing to compare: no reference and embeddings off", "give --ref, or drop --no-embed")
     main = options.main or ("chrf" if "chrf" in metrics else metrics[0])

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..config import Thresholds
 from ..errors import UsageError
+from ..metrics.base import METRICS, lower_is_better, metric_names
 from ..records import Report, Score
 from ..stats import DEFAULT_SAMPLES, DEFAULT_SEED, PairedResult
 
@@ -25,9 +26,11 @@ __all__ = [
     "SystemResult",
 ]
 
-REFERENCE_METRICS = ("bleu", "chrf", "chrf++", "ter")
-EMBEDDING_METRICS = ("similarity", "margin", "flag_rate")
-LOWER_IS_BETTER = frozenset({"ter", "flag_rate"})
+# Snapshots of the registry (`evalkit.metrics.base.METRICS`) for callers that import them; evalkit's own code
+# asks the registry (`metric_names`, `lower_is_better`), so a metric registered later is everywhere too.
+REFERENCE_METRICS = metric_names("statistics")
+EMBEDDING_METRICS = metric_names("embedding", "flags")
+LOWER_IS_BETTER = frozenset(name for name in METRICS if lower_is_better(name))
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,10 @@ class CompareOptions:
     thresholds_origin: str = "defaults"
 
     def __post_init__(self) -> None:
-        unknown = [m for m in self.metrics if m not in REFERENCE_METRICS]
+        known = metric_names("statistics")
+        unknown = [m for m in self.metrics if m not in known]
         if unknown:
-            raise UsageError(f"unknown metric(s) {', '.join(unknown)}", f"use some of: {', '.join(REFERENCE_METRICS)}")
+            raise UsageError(f"unknown metric(s) {', '.join(unknown)}", f"use some of: {', '.join(known)}")
         if self.method not in DEFAULT_SAMPLES:
             raise UsageError(f"unknown paired test {self.method!r}", "use bs (paired bootstrap) or ar (approximate randomization)")
         if not 0 < self.alpha < 1:
@@ -127,14 +131,16 @@ class Leaderboard:
 class EmbeddingPart:
     """One system's embedding scores and flags as the `evalkit score` pipeline gives them (lines paired by
     number): per segment the cosine ``similarity`` (-1..1) and ratio ``margin``, NaN where a side is empty;
-    ``flagged`` (bool) per segment; flag counts by reason code; and the pipeline's ``report`` (its scores
-    ``similarity`` and ``margin`` with intervals, model and warnings; its links may be left out)."""
+    ``flagged`` (bool) per segment; flag counts by reason code; the pipeline's ``report`` (its scores
+    ``similarity`` and ``margin`` with intervals, model and warnings; its links may be left out); and per
+    segment the values of every registered segment metric the pipeline computed (``segment``)."""
 
     similarity: np.ndarray
     margin: np.ndarray
     flagged: np.ndarray
     reasons: dict[str, int]
     report: Report
+    segment: dict[str, np.ndarray] = field(default_factory=dict)  # each segment metric's values (NaN: none)
 
 
 @dataclass(frozen=True)

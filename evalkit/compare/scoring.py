@@ -14,7 +14,8 @@ import numpy as np
 from ..records import Score
 from ..report.summary import fingerprint
 from .inputs import _read_all, check_baseline, plan_metrics
-from .records import REFERENCE_METRICS, CompareOptions, EmbeddingPart, Leaderboard, ScoredSystem, SystemResult
+from ..metrics.base import link_value, metric_names, segment_metrics
+from .records import CompareOptions, EmbeddingPart, Leaderboard, ScoredSystem, SystemResult
 
 __all__ = ["compare", "compare_parallel", "score_options", "with_embedding"]
 
@@ -52,7 +53,7 @@ def compare_parallel(
     ``inputs`` is. Files (`compare`) and lists in memory (`evalkit.compare` of the Python API) both end here."""
     from ..io.markup import strip_placeholders
     from ..metrics.reference import prepare
-    from ..ranking import rank_systems
+    from ..compare.ranking import rank_systems
 
     step = progress or (lambda _what: None)
     check_baseline(options, list(data))
@@ -60,7 +61,7 @@ def compare_parallel(
     first = data[systems[0][0]]
     streams = [[seg.text for seg in stream] for stream in first.refs]
     metrics, main = plan_metrics(options, bool(streams))
-    prepared = {m: prepare(m, streams, tgt_lang=first.tgt_lang) for m in metrics if m in REFERENCE_METRICS}
+    prepared = {m: prepare(m, streams, tgt_lang=first.tgt_lang) for m in metrics if m in metric_names("statistics")}
     scored: list[ScoredSystem] = []
     for name, path in systems:
         d = data[name]
@@ -82,7 +83,7 @@ def _embedding_part(data: Any, path: Path | str, options: CompareOptions) -> Emb
     """Similarity, margin and flags of one system through the `evalkit score` pipeline (lines paired by number)."""
     from ..align import check_line_pairing
     from ..embed import get_encoder
-    from ..pipeline import score_alignment
+    from ..score.pipeline import score_alignment
     from ..records import Alignment, Link
 
     encoder = get_encoder(options.model, options.cache_dir)
@@ -101,13 +102,17 @@ def _embedding_part(data: Any, path: Path | str, options: CompareOptions) -> Emb
     def values(m: str) -> np.ndarray:
         return np.array([np.nan if getattr(l, m) is None else getattr(l, m) for l in report.links], dtype=np.float64)
 
+    def segment(m: str) -> np.ndarray:
+        return np.array([np.nan if (v := link_value(l, m)) is None else v for l in report.links], dtype=np.float64)
+
     flagged = np.array([link.flagged for link in report.links], dtype=bool)
-    return EmbeddingPart(values("similarity"), values("margin"), flagged, reasons, report)
+    seg = {m.name: segment(m.name) for m in segment_metrics(None, has_refs=bool(data.refs), has_embeddings=True)}
+    return EmbeddingPart(values("similarity"), values("margin"), flagged, reasons, report, seg)
 
 
 def score_options(options: CompareOptions, has_refs: bool) -> Any:
     """The `evalkit score` settings a system's embedding part runs with (sentence chrF for the low_chrf flag)."""
-    from ..pipeline import ScoreOptions
+    from ..score.pipeline import ScoreOptions
 
     return ScoreOptions(
         model=options.model, cache_dir=options.cache_dir, thresholds=options.thresholds,
@@ -123,7 +128,7 @@ def with_embedding(result: SystemResult, part: EmbeddingPart, options: CompareOp
 
     report = part.report
     scores = dict(result.scores)
-    for m in ("similarity", "margin"):  # no value at all when every output line is empty
+    for m in (*metric_names("embedding"), *part.segment):  # no value at all when every output line is empty
         scores[m] = report.scores.get(m, Score(m, math.nan, report.model["signature"]))
     mean, ci = bootstrap_mean(np.where(part.flagged, 100.0, 0.0), n_samples=options.n_bootstrap, seed=options.seed)
     th = ",".join(f"{k}={v:g}" for k, v in sorted(report.thresholds.items()))

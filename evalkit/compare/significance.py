@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 
 from ..stats import DEFAULT_SAMPLES, DEFAULT_SEED, PairedResult, bootstrap_indices
-from .records import LOWER_IS_BETTER
+from ..metrics.base import lower_is_better
 
 __all__ = ["CLUSTER_RULE", "assign_clusters", "better", "paired_means"]
 
@@ -21,7 +21,7 @@ CLUSTER_RULE = (
 
 def better(metric: str, a: float, b: float) -> bool:
     """True when score ``a`` is better than ``b`` on ``metric`` (lower is better for TER and flag rate)."""
-    return a < b if metric in LOWER_IS_BETTER else a > b
+    return a < b if lower_is_better(metric) else a > b
 
 
 def assign_clusters(order: Sequence[str], significantly_better: Callable[[str, str], bool]) -> dict[str, int]:

@@ -7,7 +7,8 @@ document) and `ray_compare` (``compare --engine ray``); imports Ray, which the l
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import logging
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -83,7 +84,7 @@ def ray_session(address: str | None) -> Iterator[None]:
     task or actor leaves the block as itself (`evalkit_error`), as the local run raises it."""
     started = not ray.is_initialized()
     if started:
-        ray.init(address=address, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
     try:
         yield
     except Exception as exc:
@@ -157,6 +158,18 @@ def margins(embedded: list[EmbedOut], paired: np.ndarray, cos: np.ndarray, k: in
     with np.errstate(divide="ignore", invalid="ignore"):
         margin[idx] = np.where(np.abs(denom) > 1e-9, cos[idx] / denom, 0.0)
     return margin
+
+
+def refuse_segment_metrics(wanted: Sequence[str] | None, has_refs: bool) -> None:
+    """A `UsageError` when a registered segment metric would run: the Ray stages do not compute them yet, and
+    a metric is never left out silently."""
+    from ..errors import UsageError
+    from ..metrics.base import segment_metrics
+
+    names = [m.name for m in segment_metrics(wanted, has_refs=has_refs, has_embeddings=True)]
+    if names:
+        raise UsageError(f"segment metric(s) {', '.join(names)} are not computed by --engine ray yet",
+                         "use --engine local (or --stream) for them")
 
 
 def per_row_matrix(embedded: list[EmbedOut], langs: tuple[str, str], length_k: float, neighbours: str, margin_k: int,

@@ -36,7 +36,6 @@ import numpy as np
 import ray
 
 from ..compare import (
-    REFERENCE_METRICS,
     CompareOptions,
     EmbeddingPart,
     Leaderboard,
@@ -48,8 +47,17 @@ from ..compare import (
     target_language,
 )
 from ..errors import InputError
-from ..flag import REASONS
-from .ray_common import RaySettings, cluster_resources, distinct_devices, embedding_actors, per_row_matrix, ray_session
+from ..metrics.base import metric_names
+from ..report.summary import reason_counts
+from .ray_common import (
+    RaySettings,
+    cluster_resources,
+    distinct_devices,
+    embedding_actors,
+    per_row_matrix,
+    ray_session,
+    refuse_segment_metrics,
+)
 from .ray_index import line_fingerprint, scan_lines, shard_ranges
 from .ray_io import SCAN_CHUNK, Inputs, raw_lines, read_rows, resolve_location, side_error
 from .ray_stages import CheckContext, EmbedOut, check_shard, embed_shard
@@ -124,8 +132,8 @@ def stats_task(inputs: Inputs, lo: int, hi: int, metrics: tuple[str, ...], tgt_l
 
 
 @ray.remote(num_cpus=1)
-def check_task(inputs: Inputs, lo: int, hi: int, per_row: np.ndarray, ctx: CheckContext) -> np.ndarray:
-    """`check_shard` of rows ``lo .. hi - 1`` of one system: a bitmask of flag codes per row."""
+def check_task(inputs: Inputs, lo: int, hi: int, per_row: np.ndarray, ctx: CheckContext) -> tuple[tuple[str, ...], ...]:
+    """`check_shard` of rows ``lo .. hi - 1`` of one system: the reason codes of each row."""
     maybe_fail("check", lo)
     return check_shard(read_rows(inputs, lo, hi), per_row, ctx).reasons
 
@@ -196,9 +204,11 @@ def _retried(remote: Any, settings: RaySettings) -> Any:
 def _run(src: str | Path, refs: Sequence[str | Path], systems: Sequence[tuple[str, str | Path]],
          options: CompareOptions, step: Progress, settings: RaySettings, address: str | None) -> CompareRun:  # fmt: skip
     from ..metrics.reference import prepare
-    from ..ranking import rank_systems
+    from ..compare.ranking import rank_systems
 
     check_baseline(options, [name for name, _ in systems])
+    if options.embeddings:
+        refuse_segment_metrics(None, bool(refs))
     names = [str(src), *map(str, refs)]
     sides = ["src"] + ["ref"] * len(refs) + ["tgt"] * len(systems)
     votes = [True] + [k == 0 for k in range(len(refs))] + [not refs] * len(systems)
@@ -213,7 +223,7 @@ def _run(src: str | Path, refs: Sequence[str | Path], systems: Sequence[tuple[st
     tgt_lang = target_language(ref_lang, [s.lang for s in scans[1 + len(refs) :] if s.lines and s.lang])
     src_lang = scans[0].lang if n else "und"
     metrics, main = plan_metrics(options, bool(refs))
-    prepared = {m: prepare(m, [[""]] * len(refs), tgt_lang=tgt_lang) for m in metrics if m in REFERENCE_METRICS}
+    prepared = {m: prepare(m, [[""]] * len(refs), tgt_lang=tgt_lang) for m in metrics if m in metric_names("statistics")}
 
     ranges = shard_ranges(n, settings.shard_rows)
     ref_scans, system_scans = scans[1 : 1 + len(refs)], scans[1 + len(refs) :]
@@ -278,7 +288,9 @@ def _embedding_parts(inputs: list[Inputs], ranges: list[tuple[int, int]], option
     count, gpus, devices = 0, 0, []
     if jobs:
         count, gpus = embedding_actors(options.model, settings, len(jobs))
-        actors = [EmbedWorker.options(num_cpus=settings.actor_cpus, num_gpus=gpus, max_restarts=settings.max_retries,
+        # ignored attr-defined below: `ray.remote` makes the class an ActorClass, which Ray's stubs do not tell mypy
+        actors = [EmbedWorker.options(num_cpus=settings.actor_cpus, num_gpus=gpus,  # type: ignore[attr-defined]
+                                      max_restarts=settings.max_retries,
                                       max_task_retries=settings.max_retries).remote(options.model, cache_dir)
                   for _ in range(count)]  # fmt: skip
         for j, (k, lo, hi) in enumerate(jobs):
@@ -306,8 +318,9 @@ def _embedding_parts(inputs: list[Inputs], ranges: list[tuple[int, int]], option
         pending.append((per_row, report, futures))
     parts = []
     for per_row, report, futures in pending:
-        reasons = np.concatenate([ray.get(f) for f in futures]) if futures else np.zeros(0, np.uint16)
-        counts = {code: c for i, code in enumerate(REASONS) if (c := int(np.count_nonzero(reasons & (1 << i))))}
-        parts.append(EmbeddingPart(per_row[:, 0], per_row[:, 1], reasons != 0, counts, report))
+        reasons = [row for f in futures for row in ray.get(f)]
+        counts = {code: c for code, c in reason_counts(code for row in reasons for code in row).items() if c}
+        flagged = np.array([bool(row) for row in reasons], dtype=bool)
+        parts.append(EmbeddingPart(per_row[:, 0], per_row[:, 1], flagged, counts, report))
     return parts, {"embedding_actors": {"count": count, "gpus_each": gpus}, "embedding_devices": distinct_devices(devices)}
 

@@ -28,9 +28,9 @@ from typing import Any
 
 import ray
 
-from ..documents import check_documents, merge_documents
+from ..score.documents import check_documents, merge_documents
 from ..embed import default_cache_dir, get_encoder
-from ..pipeline import ScoreOptions, score_document
+from ..score.pipeline import ScoreOptions, score_document
 from ..records import Report
 from ..report import write_report
 from ..report.files import atomic_write

@@ -36,9 +36,17 @@ import ray
 
 from ..embed import default_cache_dir, get_encoder
 from ..errors import UsageError
-from ..pipeline import ScoreOptions
+from ..score.pipeline import ScoreOptions
 from ..records import Report
-from .ray_common import RaySettings, cluster_resources, distinct_devices, embedding_actors, per_row_matrix, ray_session
+from .ray_common import (
+    RaySettings,
+    cluster_resources,
+    distinct_devices,
+    embedding_actors,
+    per_row_matrix,
+    ray_session,
+    refuse_segment_metrics,
+)
 from .ray_index import input_kind, shard_ranges
 from .ray_io import Inputs, prepare_output, write_bytes
 from .ray_stages import CheckContext, EmbedOut
@@ -106,6 +114,7 @@ def _data_context(max_retries: int) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _run(src: str | Path, tgt: str | Path | None, refs: Sequence[str | Path], options: ScoreOptions, out_dir: str,
          settings: RaySettings, address: str | None, retry_args: dict[str, Any]) -> RayRun:  # fmt: skip
+    refuse_segment_metrics(options.segment_metrics, bool(refs) or tgt is None)
     times: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -152,7 +161,8 @@ def _run(src: str | Path, tgt: str | Path | None, refs: Sequence[str | Path], op
     checked = []
     if n:
         checked = payloads(shards.map_batches(
-            check_batch, batch_size=1, batch_format="numpy", num_cpus=1, **retry_args,
+            check_batch,  # type: ignore[arg-type]  # Ray's stubs do not model the fn_kwargs it passes
+            batch_size=1, batch_format="numpy", num_cpus=1, **retry_args,
             fn_kwargs=dict(inputs=inputs, per_row=[ray.put(per_row)], ctx=ctx, out=out)))  # fmt: skip
     lap("check")
     report = build_report(inputs, options, encoder, langs, lengths, embedded, checked, per_row, neighbours, exact)

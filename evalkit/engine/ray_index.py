@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +25,8 @@ from types import SimpleNamespace
 
 from ..errors import InputError, UsageError
 from ..io.document import WHITESPACE
+from ..io.formats import require
+from ..report.summary import fingerprint_update
 from .ray_io import (
     OTHER_BOMS,
     SCAN_CHUNK,
@@ -45,10 +46,6 @@ from .ray_io import (
 
 __all__ = ["index_inputs", "input_kind", "line_fingerprint", "scan_lines", "shard_ranges"]
 
-_KINDS: dict[str, Kind] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
-_SPACE = re.compile(r"\s+")  # as evalkit.report.summary.fingerprint
-
-
 class _Digests:
     """`evalkit.report.summary.fingerprint` of several text streams, fed one text at a time."""
 
@@ -56,7 +53,7 @@ class _Digests:
         self.digests = [hashlib.sha256() for _ in range(streams)]
 
     def add(self, stream: int, text: str) -> None:
-        self.digests[stream].update(_SPACE.sub("", text).encode("utf-8", "surrogatepass"))
+        fingerprint_update(self.digests[stream], (text,))
 
     def hex(self) -> tuple[str, ...]:
         return tuple(d.hexdigest() for d in self.digests)
@@ -70,12 +67,10 @@ def line_fingerprint(location: str) -> str:
 
 
 def input_kind(src: str) -> Kind:
-    """``"jsonl"``/``"parquet"`` from the suffix of ``src``; ``"lines"`` otherwise. TSV/CSV are refused."""
-    suffix = Path(src.split("?")[0]).suffix.lower()
-    if suffix in {".tsv", ".csv"}:
-        raise UsageError(f"{src}: the Ray engine reads line files, JSONL and Parquet, not {suffix[1:].upper()}",
-                         "convert the table to JSONL or Parquet, or score it without --engine ray")  # fmt: skip
-    return _KINDS.get(suffix, "lines")
+    """``"jsonl"``/``"parquet"`` for a table, ``"lines"`` otherwise, from the format registry
+    (`evalkit.io.formats`); a format the Ray engine does not read (TSV, CSV, TMX, XLIFF) is its `UsageError`."""
+    fmt = require(src, "ray")
+    return fmt.name if fmt.kind == "table" else "lines"  # type: ignore[return-value]  # the Ray table formats are Kinds
 
 
 def shard_ranges(n: int, shard_rows: int) -> list[tuple[int, int]]:
@@ -242,7 +237,9 @@ def index_inputs(kind: Kind, names: Sequence[str], shard_rows: int, overlap: int
     if shard_rows < 1 or not 0 <= overlap < shard_rows:
         raise UsageError(f"shard_rows={shard_rows}, overlap={overlap}", "use shard_rows >= 1 and 0 <= overlap < shard_rows")
     locations = [resolve_location(name) for name in names]
-    sides: list[str | None] = ["src", "tgt"] + ["ref"] * (len(names) - 2) if kind == "lines" else [None] * len(names)
+    sides: list[str | None] = [None] * len(names)
+    if kind == "lines":
+        sides = ["src", "tgt", *(["ref"] * (len(names) - 2))]
     for name, location, side in zip(names, locations, sides):
         try:
             if "://" not in location:  # the local reader's message for a missing file, a folder, no permission

@@ -98,7 +98,7 @@ class Inputs:
         return len(self.names) - 2 if self.kind == "lines" else sum(self.ref_widths)
 
     def marks(self) -> list[int]:
-        out = []
+        out: list[int] = []
         for mark in mark_rows(self.shard_rows, self.overlap):
             if mark >= max(self.n, 1):
                 return out
@@ -300,7 +300,13 @@ def write_bytes(location: str, data: bytes) -> None:
         fh.write(data)
 
 
-_NUMERIC = frozenset({"confidence", "similarity", "margin", "ref_similarity", "bleu", "chrf", "chrf++", "ter"})
+_NUMERIC = frozenset({"confidence", "ref_similarity"})  # beside every registered metric (`_numeric`)
+
+
+def _numeric(name: str) -> bool:
+    from ..metrics.base import METRICS
+
+    return name in _NUMERIC or name in METRICS
 
 
 def parquet_bytes(rows: Sequence[dict[str, Any]]) -> bytes:
@@ -310,7 +316,7 @@ def parquet_bytes(rows: Sequence[dict[str, Any]]) -> bytes:
     import pyarrow.parquet as pq
 
     names = list(rows[0]) if rows else []
-    schema = pa.schema([(k, pa.float64() if k in _NUMERIC else pa.string()) for k in names])
+    schema = pa.schema([(k, pa.float64() if _numeric(k) else pa.string()) for k in names])
     table = pa.Table.from_pylist(list(rows), schema=schema)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)

@@ -15,9 +15,7 @@ the block number, so the result does not depend on how rows were cut into shards
 
 from __future__ import annotations
 
-import csv
 import inspect
-import io
 import math
 import statistics
 from dataclasses import dataclass, replace
@@ -27,13 +25,15 @@ import numpy as np
 
 from ..config import Thresholds
 from ..embed.base import Encoder
-from ..flag import REASONS, flag_link
 from ..io.markup import strip_placeholders
 from ..lang import detect_lang
-from ..metrics.checks import LengthModel, run_checks, text_length
+from ..metrics.base import metric_names
+from ..metrics.checks import LengthModel, text_length
 from ..metrics.embedding import pair_cosine, ratio_margin
-from ..records import Flag, Link, Score, ScoredLink, Segment
-from ..report.table import link_row, neutralise
+from ..records import Link, Score, ScoredLink, Segment
+from ..report.csv import csv_text
+from ..report.table import link_row
+from ..score.kernel import LinkContext, finish_link
 from .ray_io import Rows
 
 __all__ = [
@@ -51,7 +51,6 @@ __all__ = [
 
 POISSON_BLOCK = 4096  # rows per block of Poisson weights
 Piece = tuple[int, int, int, float, int, int]  # a shifted stretch in one shard: start, end, offset, gain, lines
-_CODES = list(REASONS)
 
 
 def _plain(rows: Rows) -> tuple[list[str], list[str], np.ndarray]:
@@ -185,23 +184,18 @@ class CheckContext:
 
 @dataclass(frozen=True)
 class CheckOut:
-    """One shard's results: ``reasons`` a bitmask per row over `evalkit.flag.REASONS`; ``stats`` per metric,
+    """One shard's results: ``reasons`` the reason codes of each row (no fixed set of bits: any registered
+    code fits); ``stats`` per metric,
     per row (exact) or summed (Poisson, shape (1, k)); ``resampled`` Poisson sums per resample (for
     ``similarity``/``margin``: weighted sum and weight); ``csv`` the shard's pairs.csv with its header."""
 
     lo: int
-    reasons: np.ndarray
+    reasons: tuple[tuple[str, ...], ...]
     stats: dict[str, np.ndarray]
     resampled: dict[str, np.ndarray]
     sums: dict[str, tuple[float, int]]
     csv: str
     rows: list[dict[str, Any]]
-
-
-def _too_long(n: int, max_tokens: int | None, side: str) -> Flag | None:
-    if max_tokens is None or n <= max_tokens:
-        return None
-    return Flag("too_long", f"too_long: {side} has {n} tokens > {max_tokens} the model reads", n, max_tokens)
 
 
 def poisson_weights(rows: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
@@ -213,16 +207,6 @@ def poisson_weights(rows: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
         here = blocks == block
         out[:, here] = draws[:, rows[here] - block * POISSON_BLOCK]
     return out
-
-
-def _csv_text(rows: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: neutralise(v) if isinstance(v, str) else ("" if v is None else v) for k, v in row.items()})
-    return buffer.getvalue()
 
 
 def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
@@ -241,27 +225,23 @@ def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
         refs = prepare(metric, rows.refs, tgt_lang=ctx.tgt_lang)
         stats[metric] = refs.stats(tgt)
         sent[metric] = refs.sentence_from_stats(stats[metric])
-    names = [m for m in ("bleu", "chrf", "chrf++", "ter") if m in sent]
+    names = [m for m in metric_names("statistics") if m in sent]
     out_rows = []
-    reasons = np.zeros(n, dtype=np.uint16)
+    kernel = LinkContext(ctx.src_lang, ctx.tgt_lang, ctx.length_model, th, ctx.max_tokens)
+    reasons: list[tuple[str, ...]] = []
     for i in range(n):
         row = rows.lo + i
         refs_i = tuple(stream[i] for stream in rows.refs)
         scored = ScoredLink(Link((row,), (row,)), rows.src[i], rows.tgt[i], refs_i, (rows.src_lines[i],),
                             (rows.tgt_lines[i],), metrics={m: float(v[i]) for m, v in sent.items()})  # fmt: skip
+        tokens = None
         if paired[i]:
             cos, margin, ref_sim, n_src, n_tgt = per_row[i]
             scored = replace(scored, similarity=float(cos), margin=float(margin),
                              ref_similarity=None if math.isnan(ref_sim) else float(ref_sim))  # fmt: skip
-            checks = run_checks(src[i], tgt[i], ctx.src_lang, ctx.tgt_lang, ctx.length_model, repetition=th.repetition)
-            long = (_too_long(int(n_src), ctx.max_tokens, "source"), _too_long(int(n_tgt), ctx.max_tokens, "target"))
-            checks += [f for f in long if f]
-        else:  # an empty source or target: the checks say `empty`
-            checks = run_checks(src[i], tgt[i], ctx.src_lang, ctx.tgt_lang, ctx.length_model)
-        flags, info = flag_link(scored, checks, th)
-        scored = replace(scored, flags=flags, info=info)
-        for flag in flags:
-            reasons[i] |= 1 << _CODES.index(flag.code)
+            tokens = (int(n_src), int(n_tgt)) if ctx.max_tokens is not None else None
+        scored = finish_link(scored, src[i], tgt[i], kernel, tokens)
+        reasons.append(tuple(flag.code for flag in scored.flags))
         out_rows.append(link_row(scored, names, len(rows.refs)))
     resampled: dict[str, np.ndarray] = {}
     sums: dict[str, tuple[float, int]] = {}
@@ -276,7 +256,7 @@ def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
         for name, col in (("similarity", 0), ("margin", 1)):
             w = weights[:, idx]
             resampled[name] = np.stack([w @ per_row[idx, col], w.sum(axis=1)], axis=1)
-    return CheckOut(rows.lo, reasons, stats, resampled, sums, _csv_text(out_rows), out_rows)
+    return CheckOut(rows.lo, tuple(reasons), stats, resampled, sums, csv_text(out_rows), out_rows)
 
 
 def poisson_score(refs: Any, total: np.ndarray, resampled: np.ndarray, n_bootstrap: int, seed: int | None) -> Score:

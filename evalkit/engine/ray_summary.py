@@ -17,11 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
-from ..flag import REASONS
 from ..metrics.checks import LengthModel
 from ..metrics.embedding import bootstrap_mean
-from ..pipeline import ScoreOptions
+from ..score.pipeline import ScoreOptions, embedding_signature
 from ..io.parallel import LANG_SAMPLE
 from ..records import Report, Score
 from .ray_io import Inputs
@@ -86,7 +84,7 @@ def build_report(
     names, nb = inputs.names, options.n_bootstrap
     target = names[1] if inputs.kind == "lines" else names[0]  # the file of the target segments
     scores = _corpus_scores(inputs, options, langs[1], checked, exact)
-    emb_sig = f"model:{encoder.model_id}|backend:{encoder.backend}|k:{options.margin_k}|evalkit:{__version__}"
+    emb_sig = embedding_signature(encoder, options.margin_k)
     paired = np.concatenate([e.paired for e in embedded]) if embedded else np.zeros(0, bool)
     for name, col in (("similarity", 0), ("margin", 1)):
         if not paired.any():
@@ -120,17 +118,21 @@ def build_report(
 
 
 def summary_of(report: Report, inputs: Inputs, checked: list[CheckOut]) -> dict[str, Any]:
-    """`evalkit.report.summary.summary` of the whole run: counts and reasons from the shards' bitmasks
-    (every link of a by-line alignment is a paired 1-1 link), fingerprints from the index."""
-    from ..report.summary import summary
+    """summary.json of the whole run (`evalkit.report.summary.build_summary`): counts and reasons from the
+    shards (every link of a by-line alignment is a paired 1-1 link), fingerprints from the index."""
+    from ..report.summary import build_summary, reason_counts
 
-    data = summary(report)
-    reasons = np.concatenate([c.reasons for c in checked]) if checked else np.zeros(0, np.uint16)
-    n = len(reasons)
-    data["counts"].update(links=n, paired=n, flagged=int(np.count_nonzero(reasons)), source_segments=n, target_segments=n)
-    data["reasons"] = {code: int(np.count_nonzero(reasons & (1 << i))) for i, code in enumerate(REASONS)}
-    if "fingerprints" in data:  # the text streams' fingerprints, computed while indexing the files
-        fp = inputs.fingerprints
-        refs = list(fp[2:]) if n else []  # no link holds a reference in an empty run
-        data["fingerprints"] = {"source": fp[0], "target": fp[1], "references": refs, "segments": n, "links": n}
-    return data
+    codes = [code for c in checked for row in c.reasons for code in row]
+    n = sum(len(c.reasons) for c in checked)
+    flagged = sum(1 for c in checked for row in c.reasons if row)
+    fp = inputs.fingerprints
+    refs = list(fp[2:]) if n else []  # no link holds a reference in an empty run
+    return build_summary(
+        inputs=report.inputs, src_lang=report.src_lang, tgt_lang=report.tgt_lang,
+        counts={"links": n, "paired": n, "flagged": flagged, "unpaired_source": 0, "unpaired_target": 0,
+                "merged_or_split": 0, "source_segments": n, "target_segments": n},
+        reasons=reason_counts(codes), scores=report.scores, model=report.model, thresholds=report.thresholds,
+        thresholds_origin=report.thresholds_origin, warnings=report.warnings,
+        fingerprints={"source": fp[0], "target": fp[1], "references": refs, "segments": n, "links": n},
+        extra=dict(report.extra),
+    )

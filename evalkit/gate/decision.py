@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..compare import LOWER_IS_BETTER, REFERENCE_METRICS, paired_means
+from ..compare import paired_means
+from ..metrics.base import METRICS, link_value, lower_is_better, metric_names
 from ..errors import EvalkitError, UsageError
 from ..records import Report
 from ..stats import paired_from_stats
@@ -104,7 +105,7 @@ def _paired_p(metric: str, new: Report, old: Report, settings: CheckSettings) ->
     from ..io.markup import strip_placeholders
     from ..metrics.reference import prepare
 
-    if metric in REFERENCE_METRICS:
+    if metric in metric_names("statistics"):
         rows = [i for i, link in enumerate(new.links) if link.link.paired and link.references]
         if not rows:
             return None
@@ -123,9 +124,7 @@ def _paired_p(metric: str, new: Report, old: Report, settings: CheckSettings) ->
 
 
 def _segment_values(report: Report, metric: str) -> np.ndarray:
-    if metric == "flag_rate":
-        return np.array([100.0 if link.flagged else 0.0 for link in report.links])
-    return np.array([np.nan if (v := getattr(link, metric)) is None else v for link in report.links], dtype=np.float64)
+    return np.array([np.nan if (v := link_value(link, metric)) is None else v for link in report.links], dtype=np.float64)
 
 
 def judge(rule: Rule, base: float | None, value: float, p: float | None, alpha: float = 0.05) -> Verdict:
@@ -134,7 +133,7 @@ def judge(rule: Rule, base: float | None, value: float, p: float | None, alpha: 
 
     The change is rounded to 6 decimals, the precision baseline files keep, so an unchanged output shows 0.
     """
-    digits = 4 if rule.metric in ("similarity", "margin") else 2
+    digits = METRICS[rule.metric].check_digits if rule.metric in METRICS else 2
 
     def f(x: float) -> str:
         return f"{x:.{digits}f}"
@@ -145,7 +144,7 @@ def judge(rule: Rule, base: float | None, value: float, p: float | None, alpha: 
         return Verdict(rule, base, value, None, None, ok, f"{f(value)} {op} {rule.kind} {rule.value:g}")
     if base is None:
         raise UsageError(f"rule '{rule}' needs the baseline's {rule.metric} score", "re-record the baseline with that metric")
-    lower = rule.metric in LOWER_IS_BETTER
+    lower = lower_is_better(rule.metric)
     change = round((value - base) if lower else (base - value), 6) + 0.0  # + 0.0: no "-0"
     head = f"{f(base)} -> {f(value)}, {'rise' if lower else 'drop'} {change:+.{digits}f}"
     if change <= rule.value:
@@ -209,7 +208,7 @@ def _segments(report: Report, old: Report | None, top: int) -> tuple[RegressedSe
             if a is not None and b is not None and a < b:
                 out.append(RegressedSegment(new_link.tgt_lines[0] if new_link.tgt_lines else None, new_link.source,
                                             new_link.target, metric, a, old_link.target, b, tuple(f.code for f in new_link.flags)))
-        out.sort(key=lambda s: (s.delta, s.line or 0))  # type: ignore[arg-type, return-value]
+        out.sort(key=lambda s: (s.delta, s.line or 0))
     else:
         for link in report.flagged:
             v = value(link)

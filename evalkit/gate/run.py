@@ -13,10 +13,13 @@ __all__ = ["check_baseline_report", "check_metrics", "check_run"]
 
 
 def check_metrics(settings: CheckSettings) -> tuple[str, ...]:
-    """The reference metrics a run is scored with for ``settings``: those the rules name, plus chrF, BLEU and
-    chrF++ (recorded in a baseline); TER, the slow one, only when a rule asks for it."""
+    """The sacrebleu (statistics) metrics a run is scored with for ``settings``: those the rules name, plus chrF,
+    BLEU and chrF++ (recorded in a baseline); TER, the slow one, only when a rule asks for it. The registry's
+    segment metrics are always computed by the pipeline."""
+    from ..metrics.base import metric_names
+
     wanted = {r.metric for r in settings.rules} | {"chrf", "bleu", "chrf++"}
-    return tuple(m for m in ("bleu", "chrf", "chrf++", "ter") if m in wanted)
+    return tuple(m for m in metric_names("statistics") if m in wanted)
 
 
 def check_baseline_report(baseline: Baseline, old: Report, label: str) -> None:

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..compare import EMBEDDING_METRICS, REFERENCE_METRICS
+from ..metrics.base import metric_names
 from ..config import find_config
 from ..errors import ConfigError, UsageError
 from ..stats import DEFAULT_SEED
 
 __all__ = ["DEFAULT_RULES", "METRICS", "CheckSettings", "Rule", "load_settings"]
 
-METRICS = (*REFERENCE_METRICS, *EMBEDDING_METRICS)
+METRICS = metric_names()  # a snapshot of the registry; rules are checked against the registry as it is
 RuleKind = Literal["max_drop", "min", "max"]
 # Used when neither options nor the config name a rule for a metric (reference metrics only with references).
 DEFAULT_RULES: dict[tuple[str, RuleKind], float] = {
@@ -34,8 +34,8 @@ class Rule:
     origin: str = "default"
 
     def __post_init__(self) -> None:
-        if self.metric not in METRICS:
-            raise ConfigError(f"{self.origin}: unknown metric {self.metric!r} in a check rule", f"use one of: {', '.join(METRICS)}")
+        if self.metric not in metric_names():
+            raise ConfigError(f"{self.origin}: unknown metric {self.metric!r} in a check rule", f"use one of: {', '.join(metric_names())}")
         if not math.isfinite(self.value) or (self.kind == "max_drop" and self.value < 0):
             raise ConfigError(f"{self.origin}: {self.kind} {self.metric}={self.value} is not a finite value >= 0", "e.g. chrf=1.0")
 
@@ -113,7 +113,7 @@ def load_settings(
                 raise ConfigError(f"{path}: [check.{kind}] must be a table", f"write e.g. [check.{kind}] chrf = 1.0")
             for metric, raw in table.items():
                 number = _number(raw, f"{path} [check.{kind}] {metric}")
-                rules[(metric, kind)] = None if number is None else Rule(metric, kind, number, str(path))  # type: ignore[arg-type]
+                rules[(metric, kind)] = None if number is None else Rule(metric, kind, number, str(path))
         values = {"alpha": section.get("alpha"), "method": section.get("paired"), "n_samples": section.get("samples"), "top": section.get("top")}
         origin = str(path)
     for kind, items in (("max_drop", max_drop), ("min", minimum), ("max", maximum)):

@@ -20,6 +20,7 @@ from typing import Literal
 from evalkit.errors import InputError, UsageError
 from evalkit.io.document import WHITESPACE
 from evalkit.io.encoding import read_text
+from evalkit.io.formats import format_of, require
 from evalkit.lang import detect_lang
 from evalkit.records import Segment
 
@@ -30,7 +31,6 @@ __all__ = [
 
 Fmt = Literal["lines", "tsv", "csv", "jsonl"]
 Side = Literal["src", "tgt", "ref"]
-_SUFFIX_FMT: dict[str, Fmt] = {".tsv": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _DEFAULT_COLS = {"tsv": ("source", "target"), "csv": ("source", "target"), "jsonl": ("src", "tgt")}
 _SURROGATE = re.compile("[\ud800-\udfff]")  # a JSON "\\ud800" escape without its other half
 LANG_SAMPLE = 2000  # lines voted on to find a file's language; enough for a majority, fast on 1M lines
@@ -84,7 +84,9 @@ def read_parallel(
     starts with ``ref``; JSONL fields to ``src``/``tgt`` and every field starting with ``ref``
     (a string, or a list of strings for several references). Languages default to detection.
     """
-    fmt = fmt or _SUFFIX_FMT.get(Path(src).suffix.lower(), "lines")
+    if fmt is None:  # the format registry decides; a table this engine does not read (Parquet) is its UsageError
+        detected = format_of(src)
+        fmt = require(src, "local").name if detected.kind == "table" else "lines"  # type: ignore[assignment]  # a local table format is a Fmt
     if fmt not in ("lines", "tsv", "csv", "jsonl"):
         raise UsageError(f"unknown format {fmt!r}", "use one of: lines, tsv, csv, jsonl")
     if fmt != "lines":

@@ -1,4 +1,4 @@
-"""Metrics: reference-based scores through sacrebleu (BLEU, chrF, chrF++, TER), sentence and corpus level.
+"""Metrics: the registry (`METRICS`, `evalkit.metrics.base`) and the sacrebleu adapter (BLEU, chrF, chrF++, TER).
 
 Names are imported on first use (PEP 562), so importing a sibling module such as ``evalkit.metrics.checks``
 does not load sacrebleu.
@@ -10,8 +10,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .base import METRICS, Metric, SegmentContext, SegmentMetric, get_metric, link_value, metric_names
     from .reference import (
-        METRICS,
         MetricRefs,
         check_streams,
         corpus_score,
@@ -24,10 +24,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "METRICS",
+    "Metric",
     "MetricRefs",
+    "SegmentContext",
+    "SegmentMetric",
     "check_streams",
     "corpus_score",
     "corpus_scores",
+    "get_metric",
+    "link_value",
+    "metric_names",
     "note_for",
     "prepare",
     "sentence_scores",
@@ -35,7 +41,8 @@ __all__ = [
 ]
 
 # Public name -> the module that defines it.
-_LAZY = {name: ".reference" for name in __all__}
+_BASE = {"METRICS", "Metric", "SegmentContext", "SegmentMetric", "get_metric", "link_value", "metric_names"}
+_LAZY = {name: ".base" if name in _BASE else ".reference" for name in __all__}
 
 
 def __getattr__(name: str) -> Any:

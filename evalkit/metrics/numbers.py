@@ -453,9 +453,9 @@ def compare_numbers(src: list[Number], tgt: list[Number]) -> NumberDiff:
         return min(heads, key=lambda j: (tgt[j].soft, j)) if heads else None
 
     for i in src_order:
-        j = free_partner(i)
-        if j is not None:
-            partner[j] = i
+        free = free_partner(i)
+        if free is not None:
+            partner[free] = i
     if len(partner) < min(len(src), len(tgt)) and max(len(src), len(tgt)) <= _AUGMENT_LIMIT:
         edges = {i: [j for j in tgt_order if src[i].matches(tgt[j])] for i in range(len(src))}
 

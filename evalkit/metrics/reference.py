@@ -51,6 +51,7 @@ __all__ = [
     "tokenizer_for",
 ]
 
+# The sacrebleu metrics `make_metric` builds; the registry (`evalkit.metrics.base.METRICS`) declares them.
 METRICS = ("bleu", "chrf", "chrf++", "ter")
 _UNSEGMENTED = frozenset({"zh"})  # targets written without spaces between words
 CHRF_PLUS_ZH_NOTE = (

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..records import Report
+
+if TYPE_CHECKING:
+    from .html import Verdicts
 from .csv import write_pairs_csv
 from .files import prepare_dir
 from .summary import write_summary
@@ -12,7 +16,7 @@ from .summary import write_summary
 __all__ = ["write_report"]
 
 
-def write_report(report: Report, out_dir: Path, verdicts: dict[tuple[str, str], str] | None = None) -> dict[str, Path]:
+def write_report(report: Report, out_dir: Path, verdicts: Verdicts | None = None) -> dict[str, Path]:
     """Write the three report files into ``out_dir`` (created if needed), each atomically."""
     from .html import write_report_html
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +12,34 @@ from ..records import Report
 from .files import atomic_write
 from .table import link_rows, neutralise
 
-__all__ = ["csv_cells", "pairs_csv", "write_pairs_csv"]
+__all__ = ["CsvSink", "csv_cells", "csv_text", "pairs_csv", "write_pairs_csv"]
 
 
 def pairs_csv(report: Report) -> str:
     """The CSV text (UTF-8, no BOM, header first). Empty numbers are empty cells."""
-    rows = link_rows(report)
+    return csv_text(link_rows(report))
+
+
+class CsvSink:
+    """pairs.csv rows written to an open text file as they come, header first (the header is the first
+    row's keys): the one writer of the local run, ``--stream`` (chunk by chunk) and Ray (shard by shard)."""
+
+    def __init__(self, fh: Any) -> None:
+        self.fh = fh
+        self.writer: Any = None
+
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
+            if self.writer is None:
+                self.writer = csv.DictWriter(self.fh, fieldnames=list(row), lineterminator="\n")
+                self.writer.writeheader()
+            self.writer.writerow(csv_cells(row))
+
+
+def csv_text(rows: Iterable[dict[str, Any]]) -> str:
+    """`link_row` rows as pairs.csv text with its header ("" for no rows)."""
     buffer = io.StringIO()
-    if not rows:
-        return ""
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(csv_cells(row))
+    CsvSink(buffer).write(rows)
     return buffer.getvalue()
 
 

@@ -69,7 +69,7 @@ class _Guarded:
         self._fh, self._path = fh, path
 
     def write(self, data: Any) -> int:
-        return _io(self._path, self._fh.write, data)  # type: ignore[no-any-return]
+        return _io(self._path, self._fh.write, data)
 
 
 @contextmanager

@@ -26,10 +26,11 @@ from typing import Any
 from markupsafe import Markup
 
 from ..flag import REASONS
+from ..metrics.base import METRICS
 from ..records import Report
 from .files import atomic_write
 from .summary import summary
-from .table import link_rows
+from .table import link_rows, report_metric_names
 
 __all__ = ["CSP", "VERDICTS", "char_diff", "render_html", "report_key", "write_report_html"]
 
@@ -42,6 +43,9 @@ CSP = (
 )
 
 VerdictKey = tuple[Sequence[int] | str, Sequence[int] | str]
+# Verdicts keyed by (src ids, tgt ids): as read back from files (strings) or built in code (ids); Mapping's
+# key type is invariant, so both shapes are named.
+Verdicts = Mapping[VerdictKey, str] | Mapping[tuple[str, str], str]
 
 # Scripts written without spaces between words are diffed one character at a time; the
 # others one word at a time (a character diff of English matches stray letters and is noise).
@@ -200,7 +204,7 @@ def _environment() -> Any:
 MAX_ROWS = 5000
 
 
-def render_html(report: Report, verdicts: Mapping[VerdictKey, str] | None = None) -> str:
+def render_html(report: Report, verdicts: Verdicts | None = None) -> str:
     """The whole page as text. ``verdicts`` (from `read_verdicts`) marks pairs judged in an earlier review."""
     earlier: dict[tuple[tuple[int, ...], tuple[int, ...]], str] = {}
     if verdicts and any(link.document for link in report.links):
@@ -248,12 +252,19 @@ def render_html(report: Report, verdicts: Mapping[VerdictKey, str] | None = None
              for k, v in report.extra.items() if k != "documents"}  # documents: a table of their own
     return _environment().get_template("report.html.j2").render(
         csp=CSP, key=key, info=info, rows=rows, has_refs=has_refs, charts=_charts(report),
-        metric_cols=[m for m in ("chrf", "bleu") if any(m in link.metrics for link in report.links)],
+        metric_cols=_metric_columns(report), metric_labels={m: METRICS[m].label for m in METRICS},
+        metric_titles={m: METRICS[m].description for m in METRICS},
         reasons=REASONS, present=present, verdicts=VERDICTS, extra=extra, omitted=omitted,
         data=_script_json({"key": key, "rows": export}),
     )
 
 
-def write_report_html(report: Report, path: Path, verdicts: Mapping[VerdictKey, str] | None = None) -> None:
+def _metric_columns(report: Report) -> list[str]:
+    """The per-link metrics shown as columns: registered ones with an ``html_column``, in that order."""
+    shown = [m for m in report_metric_names(report) if METRICS[m].html_column is not None]
+    return sorted(shown, key=lambda m: METRICS[m].html_column or 0)
+
+
+def write_report_html(report: Report, path: Path, verdicts: Verdicts | None = None) -> None:
     """Write `render_html` to ``path`` atomically (UTF-8)."""
     atomic_write(path, render_html(report, verdicts))

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..compare import CLUSTER_RULE, LOWER_IS_BETTER, REFERENCE_METRICS, Leaderboard
+from ..compare import CLUSTER_RULE, Leaderboard
+from ..metrics.base import LABELS, METRICS, lower_is_better, metric_names
 from .files import atomic_write, prepare_dir
 from .table import neutralise
 
@@ -36,10 +37,6 @@ __all__ = [
     "write_leaderboard",
 ]
 
-LABELS = {
-    "bleu": "BLEU", "chrf": "chrF", "chrf++": "chrF++", "ter": "TER",
-    "similarity": "similarity", "margin": "margin", "flag_rate": "flagged %",
-}
 
 
 def _num(value: float | None, digits: int = 6) -> float | None:
@@ -89,7 +86,7 @@ def leaderboard_dict(lb: Leaderboard) -> dict[str, Any]:
         "fingerprints": lb.fingerprints,
         "main_metric": lb.main,
         "baseline": lb.baseline,
-        "metrics": {m: {"higher_is_better": m not in LOWER_IS_BETTER,
+        "metrics": {m: {"higher_is_better": not lower_is_better(m),
                         "signature": lb.system(lb.baseline).scores[m].signature} for m in lb.metrics},
         "settings": {"paired_test": opts.method, "paired_samples": opts.n_samples or (1000 if opts.method == "bs" else 10000),
                      "bootstrap": opts.n_bootstrap, "seed": opts.seed, "alpha": opts.alpha, "all_pairs": opts.all_pairs,
@@ -146,7 +143,7 @@ def leaderboard_csv(lb: Leaderboard) -> str:
 def _fmt(metric: str, value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "–"
-    return f"{value:.3f}" if metric in ("similarity", "margin") else f"{value:.2f}"
+    return f"{value:.{METRICS[metric].digits if metric in METRICS else 2}f}"
 
 
 def format_table(lb: Leaderboard) -> str:
@@ -190,7 +187,7 @@ def differences(lb: Leaderboard, a: str, b: str, top: int = 20) -> dict[str, Any
     was computed, else similarity), largest absolute difference first; ties by line."""
     from .html import char_diff
 
-    metric = lb.main if lb.main in REFERENCE_METRICS else "chrf" if "chrf" in lb.metrics else "similarity"
+    metric = lb.main if lb.main in metric_names("statistics") else "chrf" if "chrf" in lb.metrics else "similarity"
     sa, sb = lb.system(a), lb.system(b)
     va, vb = sa.sentence.get(metric, ()), sb.sentence.get(metric, ())
     scored = [(abs(y - x), i) for i, (x, y) in enumerate(zip(va, vb)) if x is not None and y is not None]

@@ -16,10 +16,21 @@ from typing import Any
 
 from .. import __version__
 from ..flag import REASONS
-from ..records import Report
+from ..records import Report, Score
 from .files import atomic_write
 
-__all__ = ["finite", "fingerprint", "fingerprint_update", "report_fingerprints", "summary", "summary_json", "write_summary"]
+__all__ = [
+    "build_summary",
+    "fingerprint",
+    "fingerprint_update",
+    "finite",
+    "reason_counts",
+    "report_fingerprints",
+    "score_entries",
+    "summary",
+    "summary_json",
+    "write_summary",
+]
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -62,17 +73,55 @@ def finite(value: float) -> float | None:
     return round(value, 6) if math.isfinite(value) else None
 
 
-def summary(report: Report) -> dict[str, Any]:
-    links = report.links
-    reasons = {code: 0 for code in REASONS}
-    for link in links:
-        for flag in link.flags:
-            reasons[flag.code] = reasons.get(flag.code, 0) + 1
+def reason_counts(codes: Iterable[str]) -> dict[str, int]:
+    """Links per reason code: every registered code (0 when none), then any other code seen."""
+    counts = {code: 0 for code in REASONS}
+    for code in codes:
+        counts[code] = counts.get(code, 0) + 1
+    return counts
+
+
+def score_entries(scores: dict[str, Score]) -> dict[str, Any]:
+    """summary.json's ``scores``: each score rounded to 6 decimals (null when not finite), ci95, signature."""
+    return {
+        name: {
+            "score": finite(s.score),
+            "ci95": [finite(s.ci95[0]), finite(s.ci95[1])] if s.ci95 else None,
+            "signature": s.signature,
+        }
+        for name, s in scores.items()
+    }
+
+
+def build_summary(*, inputs: dict[str, str], src_lang: str, tgt_lang: str, counts: dict[str, int],
+                  reasons: dict[str, int], scores: dict[str, Score], model: dict[str, str], thresholds: dict[str, float],
+                  thresholds_origin: str, warnings: Sequence[str], fingerprints: dict[str, Any],
+                  extra: dict[str, Any]) -> dict[str, Any]:
+    """summary.json's content: the one builder of the local run (`summary`), ``--stream`` and Ray."""
     return {
         "evalkit_version": __version__,
-        "inputs": report.inputs,
-        "languages": {"source": report.src_lang, "target": report.tgt_lang},
-        "counts": {
+        "inputs": inputs,
+        "languages": {"source": src_lang, "target": tgt_lang},
+        "counts": counts,
+        "reasons": reasons,
+        "scores": score_entries(scores),
+        "model": model,
+        "thresholds": thresholds,
+        "thresholds_origin": thresholds_origin,
+        "warnings": list(warnings),
+        "fingerprints": fingerprints,
+        **extra,
+    }
+
+
+def summary(report: Report) -> dict[str, Any]:
+    """summary.json of a report (`build_summary` with the counts and reasons of its links)."""
+    links = report.links
+    return build_summary(
+        inputs=report.inputs,
+        src_lang=report.src_lang,
+        tgt_lang=report.tgt_lang,
+        counts={
             "links": len(links),
             "paired": sum(1 for l in links if l.link.paired),
             "flagged": sum(1 for l in links if l.flagged),
@@ -82,22 +131,15 @@ def summary(report: Report) -> dict[str, Any]:
             "source_segments": sum(len(l.link.src) for l in links),
             "target_segments": sum(len(l.link.tgt) for l in links),
         },
-        "reasons": reasons,
-        "scores": {
-            name: {
-                "score": finite(s.score),
-                "ci95": [finite(s.ci95[0]), finite(s.ci95[1])] if s.ci95 else None,
-                "signature": s.signature,
-            }
-            for name, s in report.scores.items()
-        },
-        "model": report.model,
-        "thresholds": report.thresholds,
-        "thresholds_origin": report.thresholds_origin,
-        "warnings": list(report.warnings),
-        "fingerprints": report_fingerprints(report),
-        **{k: v for k, v in report.extra.items()},
-    }
+        reasons=reason_counts(flag.code for link in links for flag in link.flags),
+        scores=report.scores,
+        model=report.model,
+        thresholds=report.thresholds,
+        thresholds_origin=report.thresholds_origin,
+        warnings=report.warnings,
+        fingerprints=report_fingerprints(report),
+        extra=dict(report.extra),
+    )
 
 
 def summary_json(report: Report) -> str:

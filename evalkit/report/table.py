@@ -6,7 +6,7 @@ from typing import Any
 
 from ..records import Report, ScoredLink
 
-__all__ = ["CSV_FORMULA_PREFIXES", "link_row", "link_rows", "neutralise", "unneutralise"]
+__all__ = ["CSV_FORMULA_PREFIXES", "link_row", "link_rows", "neutralise", "report_metric_names", "unneutralise"]
 
 # OWASP "CSV injection": a cell starting with one of these is evaluated by spreadsheets.
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -35,6 +35,12 @@ def _num(value: float | None, digits: int = 4) -> float | None:
 
 
 def link_row(link: ScoredLink, metric_names: list[str], n_refs: int) -> dict[str, Any]:
+    """One link as a row: ids, lines, texts, similarity, margin, the metrics of ``metric_names`` that need no
+    reference, then (with references) reference similarity and the reference metrics, then the flags.
+
+    The one row writer of pairs.csv, report.html and the JSON export (local run, ``--stream`` and Ray)."""
+    from ..metrics.base import METRICS
+
     # With several documents each row names its document first; ids and lines count within it.
     row: dict[str, Any] = {} if link.document is None else {"document": link.document}
     row |= {
@@ -51,10 +57,14 @@ def link_row(link: ScoredLink, metric_names: list[str], n_refs: int) -> dict[str
         row[f"reference_{k + 1}" if n_refs > 1 else "reference"] = link.references[k] if link.references else ""
     row["similarity"] = _num(link.similarity)
     row["margin"] = _num(link.margin)
+    for name in metric_names:
+        if name in METRICS and not METRICS[name].needs_reference:
+            row[name] = _num(link.metrics.get(name))
     if n_refs:
         row["ref_similarity"] = _num(link.ref_similarity)
         for name in metric_names:
-            row[name] = _num(link.metrics.get(name))
+            if name not in METRICS or METRICS[name].needs_reference:
+                row[name] = _num(link.metrics.get(name))
     row["flagged"] = "true" if link.flagged else "false"
     row["reasons"] = ";".join(f.code for f in link.flags)
     row["details"] = "; ".join(f.detail for f in link.flags)
@@ -65,5 +75,13 @@ def link_row(link: ScoredLink, metric_names: list[str], n_refs: int) -> dict[str
 def link_rows(report: Report) -> list[dict[str, Any]]:
     """Rows in document order, unpaired links included."""
     n_refs = max((len(link.references) for link in report.links), default=0)
-    metric_names = [name for name in ("bleu", "chrf", "chrf++", "ter") if any(name in l.metrics for l in report.links)]
-    return [link_row(link, metric_names, n_refs) for link in report.links]
+    names = report_metric_names(report)
+    return [link_row(link, names, n_refs) for link in report.links]
+
+
+def report_metric_names(report: Report) -> list[str]:
+    """The registered per-link metrics (statistics and segment kinds) some link of ``report`` has, in registry order."""
+    from ..metrics.base import metric_names
+
+    return [name for name in metric_names("statistics", "segment") if any(name in l.metrics for l in report.links)]
+

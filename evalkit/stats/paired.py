@@ -193,7 +193,7 @@ def paired_tests(
     _check_method(method, n_samples)
     names = list(systems)
     baseline = names[0] if baseline is None and names else baseline
-    if baseline not in systems:
+    if baseline is None or baseline not in systems:
         raise UsageError(f"baseline {baseline!r} is not among the systems {names}", "name one of the systems")
     others = [name for name in names if name != baseline]
     if not others:

@@ -92,8 +92,8 @@ def _chrf_rows(metric: Any, sums: np.ndarray) -> np.ndarray:
     fdt = _float_type(sums)
     factor = metric.beta**2
     rows = sums.shape[0]
-    avg_p = np.zeros(rows, dtype=fdt)
-    avg_r = np.zeros(rows, dtype=fdt)
+    avg_p: np.ndarray = np.zeros(rows, dtype=fdt)
+    avg_r: np.ndarray = np.zeros(rows, dtype=fdt)
     eff = np.zeros(rows, dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         for i in range(metric.order):
@@ -102,7 +102,7 @@ def _chrf_rows(metric: Any, sums: np.ndarray) -> np.ndarray:
             avg_p = avg_p + np.where(ok, n_match / n_hyp, 0).astype(fdt)
             avg_r = avg_r + np.where(ok, n_match / n_ref, 0).astype(fdt)
             eff += ok
-        divisor = np.maximum(eff, 1).astype(fdt)
+        divisor: np.ndarray = np.maximum(eff, 1).astype(fdt)
         avg_p = np.where(eff > 0, avg_p / divisor, 0).astype(fdt)
         avg_r = np.where(eff > 0, avg_r / divisor, 0).astype(fdt)
         nonzero = (avg_p + avg_r) != 0

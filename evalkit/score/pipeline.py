@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .config import Thresholds
-from .embed import Encoder, get_encoder
-from .errors import UsageError
-from .io.parallel import Parallel
-from .flag import flag_link
-from .progress import StageProgress, no_progress
-from .records import Alignment, Flag, Link, Report, Score, ScoredLink, Segment, join_texts
+from .. import __version__
+from ..config import Thresholds
+from ..embed import Encoder, get_encoder
+from ..errors import UsageError
+from ..io.formats import FORMATS, format_of
+from ..io.parallel import Parallel
+from ..progress import StageProgress, no_progress
+from ..records import Alignment, Link, Report, Score, ScoredLink, Segment, join_texts
 
 __all__ = [
     "UNIT_SUFFIXES",
@@ -29,7 +29,7 @@ __all__ = [
     "score_units",
 ]
 
-UNIT_SUFFIXES = {".tmx", ".xlf", ".xliff"}
+UNIT_SUFFIXES = {s for f in FORMATS.values() if f.kind == "units" for s in f.suffixes}  # TMX/XLIFF (evalkit.io.formats)
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class ScoreOptions:
     seed: int = 12345
     margin_k: int = 4
     src_lang: str | None = None
+    segment_metrics: tuple[str, ...] | None = None  # registered segment metrics to run (None: all of them)
 
 
 def _lines(segments: Sequence[Segment], ids: tuple[int, ...]) -> tuple[int, ...]:
@@ -64,14 +65,14 @@ def score_document(
     source like the document's own target, so a reference need not cover the title.
     ``progress`` is told of each stage (see `evalkit.progress.StageProgress`); it changes nothing else.
     """
-    from .align import align
-    from .io import read_document
+    from ..align import align
+    from ..io import read_document
 
-    if path.suffix.lower() in UNIT_SUFFIXES:
+    if format_of(path).kind == "units":
         if refs:
             raise UsageError(f"{path}: --ref is not supported with TMX/XLIFF input", "score the units without --ref")
         return score_units(path, options, progress=progress)
-    from .io.references import read_references
+    from ..io.references import read_references
 
     progress("reading", 0, 1 + len(refs))
     doc = read_document(path, src_lang=options.src_lang)
@@ -121,7 +122,7 @@ def score_parallel(
     the aligner: a stretch that looks shifted is reported as a warning before any score is trusted.
     The source language is ``options.src_lang`` when given, else detected (the majority script's).
     """
-    from .io import read_parallel
+    from ..io import read_parallel
 
     n_files = 1 + (tgt is not None) + len(refs)
     progress("reading", 0, n_files)
@@ -137,7 +138,7 @@ def score_lines(
 ) -> Report:
     """Score parallel data already read (files, or lists in memory: `evalkit.io.memory`), paired by position,
     after the aligner's check of the pairing (a shifted stretch is a warning). ``inputs`` is recorded as given."""
-    from .align import check_line_pairing
+    from ..align import check_line_pairing
 
     encoder = get_encoder(options.model, options.cache_dir)
     progress("aligning", 0, 1)
@@ -149,11 +150,11 @@ def score_lines(
 def score_units(path: Path, options: ScoreOptions = ScoreOptions(), *, progress: StageProgress = no_progress) -> Report:
     """Score a TMX or XLIFF file: one link per unit, keeping unit ids; empty or missing targets are
     reported (flag ``empty`` and a warning), never dropped."""
-    from .io.tmx import read_tmx_units
-    from .io.xliff import read_xliff_units
+    from ..io.tmx import read_tmx_units
+    from ..io.xliff import read_xliff_units
 
     progress("reading", 0, 1)
-    units = read_tmx_units(path) if path.suffix.lower() == ".tmx" else read_xliff_units(path)
+    units = read_tmx_units(path) if format_of(path).name == "tmx" else read_xliff_units(path)
     data = units.parallel()
     progress("reading", 1, 1)
     warnings = list(units.warnings)
@@ -179,21 +180,12 @@ def _score_by_line(data: Parallel, inputs: dict[str, str], options: ScoreOptions
     return report
 
 
-def _too_long(encoder: Encoder, text: str, side: str) -> Flag | None:
-    if encoder.max_tokens is None or not text:
-        return None
-    n = encoder.count_tokens(text)
-    if n <= encoder.max_tokens:
-        return None
-    return Flag("too_long", f"too_long: {side} has {n} tokens > {encoder.max_tokens} the model reads", n, encoder.max_tokens)
-
-
 def embedding_scores(
     cosine: Sequence[float] | np.ndarray, margin: Sequence[float] | np.ndarray, signature: str, options: ScoreOptions
 ) -> dict[str, Score]:
     """Corpus ``similarity`` (cosine, -1..1) and ``margin``: the mean over the paired links given, in link
     order, with its bootstrap interval; none for an empty list. ``signature`` is the embedding model's."""
-    from .metrics.embedding import bootstrap_mean
+    from ..metrics.embedding import bootstrap_mean
 
     scores: dict[str, Score] = {}
     for name, values in (("similarity", cosine), ("margin", margin)):
@@ -201,6 +193,27 @@ def embedding_scores(
             mean, ci = bootstrap_mean(np.asarray(values), n_samples=options.n_bootstrap, seed=options.seed)
             scores[name] = Score(name, mean, f"{signature}|bs:{options.n_bootstrap}|seed:{options.seed}", ci)
     return scores
+
+
+def _segment_values(plain: list[tuple[str, str]], link_refs: Sequence[tuple[str, ...]],
+                    paired: list[int], with_refs: set[int], src_lang: str, tgt_lang: str, src_vec: np.ndarray,
+                    tgt_vec: np.ndarray, emb_sig: str, options: ScoreOptions, scores: dict[str, Score]) -> dict[str, np.ndarray]:
+    """The registered segment metrics over the paired, non-empty links (in ``paired`` order); their corpus
+    scores go into ``scores``."""
+    from ..metrics.base import SegmentContext, segment_metrics
+    from ..score.kernel import segment_values
+
+    metrics = segment_metrics(options.segment_metrics, has_refs=bool(with_refs), has_embeddings=True)
+    if not metrics or not paired:
+        return {}
+    ctx = SegmentContext(tuple(plain[i][0] for i in paired), tuple(plain[i][1] for i in paired),
+                         tuple(link_refs[i] if i in with_refs else () for i in paired), src_lang, tgt_lang, src_vec, tgt_vec,
+                         emb_sig)  # fmt: skip
+    out = segment_values(metrics, ctx)
+    for metric in metrics:
+        scores[metric.name] = metric.corpus(out[metric.name], metric.signature(ctx), n_bootstrap=options.n_bootstrap,
+                                            seed=options.seed)
+    return out
 
 
 def score_alignment(
@@ -218,10 +231,11 @@ def score_alignment(
     """Measure, check and flag every link of ``alignment``; ``link_refs[i]`` are link i's references.
 
     ``progress`` hears of the stages encoding, metrics and checks; it changes nothing else."""
-    from .metrics.checks import LengthModel, run_checks
-    from .metrics.embedding import pair_cosine, ratio_margin
-    from .io.markup import strip_placeholders
-    from .metrics.reference import prepare
+    from ..metrics.checks import LengthModel
+    from ..score.kernel import LinkContext, finish_link, token_counts
+    from ..metrics.embedding import pair_cosine, ratio_margin
+    from ..io.markup import strip_placeholders
+    from ..metrics.reference import prepare
 
     encoder = encoder or get_encoder(options.model, options.cache_dir)
     th = options.thresholds
@@ -278,6 +292,8 @@ def score_alignment(
             progress("metrics", done, n_scores)
     emb_sig = embedding_signature(encoder, options.margin_k)
     scores.update(embedding_scores(cosine, margin, emb_sig, options))
+    seg_values = _segment_values(plain, link_refs, paired, set(with_refs), src_lang, tgt_lang, src_vec, tgt_vec,
+                                 emb_sig, options, scores)
     progress("metrics", n_scores, n_scores)
 
     progress("checks", 0, len(links))
@@ -285,13 +301,14 @@ def score_alignment(
     length_model = LengthModel.fit(
         [plain[i][0] for i in paired], [plain[i][1] for i in paired], src_lang, tgt_lang, k=th.length_k
     )
-    from .moves import find_absorbed, find_moves
+    from ..align.moves import find_absorbed, find_moves
 
     moves = find_moves(alignment, src_pool, tgt_pool, th.margin, k=options.margin_k)
     for i, flag in find_absorbed(
         alignment, src_pool, tgt_pool, src_vec, tgt_vec, paired, th.margin, th.member_margin, options.margin_k
     ).items():
         moves.setdefault(i, flag)
+    kernel = LinkContext(src_lang, tgt_lang, length_model, th, encoder.max_tokens)
     position = {i: n for n, i in enumerate(paired)}
     ref_position = {i: n for n, i in enumerate(with_refs)}
     out: list[ScoredLink] = []
@@ -305,20 +322,16 @@ def score_alignment(
             src_lines=_lines(alignment.src, link.src),
             tgt_lines=_lines(alignment.tgt, link.tgt),
         )
-        checks: list[Flag] = []
+        tokens = None
         if i in ref_position:
             scored = replace(scored, metrics={m: float(v[ref_position[i]]) for m, v in sent.items()})
         if i in position:  # paired, both sides non-empty
             n = position[i]
-            scored = replace(scored, similarity=float(cosine[n]), margin=float(margin[n]), ref_similarity=ref_sim.get(i))
-            checks = run_checks(*plain[i], src_lang, tgt_lang, length_model, repetition=th.repetition)
-            checks += [f for f in (_too_long(encoder, plain[i][0], "source"), _too_long(encoder, plain[i][1], "target")) if f]
-        elif link.paired:  # an empty source or target: the checks say `empty`
-            checks = run_checks(*plain[i], src_lang, tgt_lang, length_model)
-        if i in moves:
-            checks.append(moves[i])
-        flags, info = flag_link(scored, checks, th)
-        out.append(replace(scored, flags=flags, info=info))
+            values = {name: float(v[n]) for name, v in seg_values.items() if np.isfinite(v[n])}
+            scored = replace(scored, similarity=float(cosine[n]), margin=float(margin[n]), ref_similarity=ref_sim.get(i),
+                             metrics={**scored.metrics, **values})
+            tokens = token_counts(encoder, *plain[i])
+        out.append(finish_link(scored, *plain[i], kernel, tokens, (moves[i],) if i in moves else ()))
         if (i + 1) % every == 0 or i + 1 == len(links):
             progress("checks", i + 1, len(links))
 

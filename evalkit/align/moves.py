@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .metrics.embedding import knn_mean
-from .records import Alignment, Flag
+from ..metrics.embedding import knn_mean
+from ..records import Alignment, Flag
 
 __all__ = ["find_absorbed", "find_moves"]
 
