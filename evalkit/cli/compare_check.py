@@ -175,7 +175,7 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
       evalkit check --baseline references/mt.json --baseline-tgt references/mt.en \\
           --src test.zh --tgt out.en --ref ref.en --max-drop chrf=0.5 --junit check.xml
     """
-    from ..gate import RegressionError, baseline_record, check_inputs, load_baseline, load_settings, run_check
+    from ..gate import RegressionError, baseline_record, check_metrics, check_run, load_baseline, load_settings
     from ..report.files import atomic_write
 
     from ..io.formats import table_suffixes
@@ -194,12 +194,7 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
     settings = load_settings(max_drop, minimum, maximum,
                              {"alpha": alpha, "method": method, "n_samples": n_samples, "top": top, "seed": seed})
     baseline = load_baseline(baseline_file, system) if baseline_file is not None else None
-    from ..metrics.base import metric_names
-
-    # sacrebleu metrics: BLEU, chrF, chrF++ always, others (TER: slow) when a rule names them; the segment
-    # metrics of the registry are always computed by the pipeline
-    wanted = {r.metric for r in settings.rules} | {"chrf", "bleu", "chrf++"}
-    metrics = tuple(m for m in metric_names("statistics") if m in wanted)
+    metrics = check_metrics(settings)
 
     with _progress(3 if baseline_tgt else 2, quiet or as_json) as step:
         report = _score(document, src, tgt, refs, thresholds, src_lang, n_bootstrap, seed, metrics, model, cache_dir)
@@ -216,13 +211,11 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
             return
         if baseline is None:  # not reachable: --baseline or --write-baseline was checked above
             raise UsageError("missing --baseline", "give the baseline file")
-        warnings = check_inputs(baseline, report)
         old = None
         if baseline_tgt is not None:
             old = _score(None, src, baseline_tgt, refs, thresholds, src_lang, n_bootstrap, seed, metrics, model, cache_dir)
-            _check_baseline_target(baseline, old, baseline_tgt)
             step("baseline scored")
-        result = run_check(report, baseline, settings, old, warnings)
+        result = check_run(report, baseline, settings, old, str(baseline_tgt))
         step("checked")
     if out_dir is not None:
         from ..report import write_report
@@ -259,13 +252,3 @@ def _score(document: Path | None, src: Path | None, tgt: Path | None, refs: tupl
     if document is not None:
         return score_document(document, refs, options)
     return score_parallel(src, tgt, refs, options)  # type: ignore[arg-type]
-
-
-def _check_baseline_target(baseline: Any, old: Any, path: Path) -> None:
-    from ..compare import report_fingerprints
-    from ..gate import BaselineMismatch
-
-    expected = (baseline.fingerprints or {}).get("target")
-    if expected and report_fingerprints(old)["target"] != expected:
-        raise BaselineMismatch(f"{path}: not the output the baseline {baseline.path} was made from (target fingerprint differs)",
-                               "give the output file that was scored for the baseline")

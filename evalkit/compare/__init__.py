@@ -36,7 +36,7 @@ from .records import (
     ScoredSystem,
     SystemResult,
 )
-from .scoring import compare, score_options, with_embedding
+from .scoring import compare, compare_parallel, score_options, with_embedding
 from .significance import CLUSTER_RULE, assign_clusters, better, paired_means
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "check_baseline",
     "check_line_count",
     "compare",
+    "compare_parallel",
     "fingerprint",
     "paired_means",
     "parse_systems",

@@ -17,7 +17,7 @@ from .inputs import _read_all, check_baseline, plan_metrics
 from ..metrics.base import link_value, metric_names, segment_metrics
 from .records import CompareOptions, EmbeddingPart, Leaderboard, ScoredSystem, SystemResult
 
-__all__ = ["compare", "score_options", "with_embedding"]
+__all__ = ["compare", "compare_parallel", "score_options", "with_embedding"]
 
 Progress = Callable[[str], None]
 
@@ -35,13 +35,29 @@ def compare(
     ``src``. ``progress`` is called once per finished step: one per system scored, then one per metric
     tested (``len(systems) + len(metrics)`` calls in all, metrics as in the returned leaderboard).
     """
+    check_baseline(options, [name for name, _ in systems])
+    data = _read_all(src, refs, systems)
+    inputs = {"source": str(src), "references": [str(r) for r in refs]}
+    return compare_parallel(data, {name: str(path) for name, path in systems}, inputs, options, progress)
+
+
+def compare_parallel(
+    data: dict[str, Any],
+    paths: dict[str, str],
+    inputs: dict[str, Any],
+    options: CompareOptions = CompareOptions(),
+    progress: Progress | None = None,
+) -> Leaderboard:
+    """Score, test and rank systems already read: ``data`` maps each system's name to its `Parallel` (the shared
+    source and references, its output), in order; ``paths`` names where each came from (recorded as given), as
+    ``inputs`` is. Files (`compare`) and lists in memory (`evalkit.compare` of the Python API) both end here."""
     from ..io.markup import strip_placeholders
     from ..metrics.reference import prepare
     from ..compare.ranking import rank_systems
 
     step = progress or (lambda _what: None)
-    check_baseline(options, [name for name, _ in systems])
-    data = _read_all(src, refs, systems)
+    check_baseline(options, list(data))
+    systems = [(name, paths[name]) for name in data]
     first = data[systems[0][0]]
     streams = [[seg.text for seg in stream] for stream in first.refs]
     metrics, main = plan_metrics(options, bool(streams))
@@ -57,13 +73,13 @@ def compare(
     sources = [seg.text for seg in first.src]
     return rank_systems(
         scored, prepared, metrics, main, options, src_lang=first.src_lang, tgt_lang=first.tgt_lang,
-        inputs={"source": str(src), "references": [str(r) for r in refs]}, sources=tuple(sources),
+        inputs=inputs, sources=tuple(sources),
         references=tuple(tuple(s) for s in streams), source_fingerprint=fingerprint(sources),
         reference_fingerprints=[fingerprint(stream) for stream in streams], progress=step,
     )
 
 
-def _embedding_part(data: Any, path: Path, options: CompareOptions) -> EmbeddingPart:
+def _embedding_part(data: Any, path: Path | str, options: CompareOptions) -> EmbeddingPart:
     """Similarity, margin and flags of one system through the `evalkit score` pipeline (lines paired by number)."""
     from ..align import check_line_pairing
     from ..embed import get_encoder

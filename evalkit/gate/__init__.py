@@ -18,8 +18,9 @@ baseline), `evalkit.gate.decision` (verdicts). Import from ``evalkit.gate``.
 
 from __future__ import annotations
 
-from .baseline import Baseline, BaselineMismatch, baseline_record, check_inputs, load_baseline, report_values
+from .baseline import Baseline, BaselineMismatch, baseline_from_dict, baseline_record, check_inputs, load_baseline, report_values
 from .decision import CheckResult, RegressedSegment, RegressionError, Verdict, judge, run_check
+from .run import check_baseline_report, check_metrics, check_run
 from .settings import DEFAULT_RULES, METRICS, CheckSettings, Rule, load_settings
 
 __all__ = [
@@ -33,8 +34,12 @@ __all__ = [
     "RegressionError",
     "Rule",
     "Verdict",
+    "baseline_from_dict",
     "baseline_record",
+    "check_baseline_report",
     "check_inputs",
+    "check_metrics",
+    "check_run",
     "judge",
     "load_baseline",
     "load_settings",

@@ -13,7 +13,7 @@ from ..compare import report_fingerprints
 from ..errors import EvalkitError, InputError, UsageError
 from ..records import Report
 
-__all__ = ["Baseline", "BaselineMismatch", "baseline_record", "check_inputs", "load_baseline", "report_values"]
+__all__ = ["Baseline", "BaselineMismatch", "baseline_from_dict", "baseline_record", "check_inputs", "load_baseline", "report_values"]
 
 
 class BaselineMismatch(EvalkitError):
@@ -46,6 +46,12 @@ def load_baseline(path: Path, system: str | None = None) -> Baseline:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(path, f"cannot read the baseline ({exc})", "give a summary.json or leaderboard.json") from None
+    return baseline_from_dict(data, path, system)
+
+
+def baseline_from_dict(data: Any, path: Path, system: str | None = None) -> Baseline:
+    """The `Baseline` in the content of a summary.json, leaderboard.json or ``--write-baseline`` file (``data``,
+    parsed; ``path`` names it in messages): what `load_baseline` reads, and `baseline_record` of a run in memory."""
     if not isinstance(data, dict) or not isinstance(data.get("scores", data.get("systems")), (dict, list)):
         raise InputError(path, "not an evalkit summary.json or leaderboard.json", "give the file evalkit wrote")
     fingerprints = data.get("fingerprints")

@@ -87,14 +87,14 @@ def _number(value: Any, where: str) -> float | None:
 
 
 def load_settings(
-    max_drop: Sequence[str] = (),
-    minimum: Sequence[str] = (),
-    maximum: Sequence[str] = (),
+    max_drop: Sequence[str] | Mapping[str, Any] = (),
+    minimum: Sequence[str] | Mapping[str, Any] = (),
+    maximum: Sequence[str] | Mapping[str, Any] = (),
     overrides: Mapping[str, Any] | None = None,
     start: Path | None = None,
 ) -> CheckSettings:
     """Settings from `DEFAULT_RULES`, then ``[check]`` of evalkit.toml / ``[tool.evalkit.check]`` of
-    pyproject.toml (found from ``start``), then the options (``METRIC=VALUE``; ``off`` drops a rule).
+    pyproject.toml (found from ``start``), then the options (``METRIC=VALUE``, or a mapping metric -> value; ``off`` drops a rule).
 
     ``overrides`` holds option values that replace the config's (alpha, method, n_samples, seed, top).
     """
@@ -118,7 +118,11 @@ def load_settings(
         origin = str(path)
     for kind, items in (("max_drop", max_drop), ("min", minimum), ("max", maximum)):
         option = "--" + kind.replace("_", "-")
-        for metric, raw in _parse_pairs(items, option).items():
+        if isinstance(items, Mapping):  # the Python API's keywords: evalkit.check(..., max_drop={"chrf": 0.5})
+            option, pairs = f"{kind}=", {str(k): v for k, v in items.items()}
+        else:
+            pairs = _parse_pairs(items, option)
+        for metric, raw in pairs.items():
             number = _number(raw, f"{option} {metric}")
             rules[(metric, kind)] = None if number is None else Rule(metric, kind, number, option)  # type: ignore[arg-type]
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})

@@ -30,7 +30,9 @@ __all__ = [
     "format_table",
     "leaderboard_csv",
     "leaderboard_dict",
+    "leaderboard_header",
     "leaderboard_json",
+    "leaderboard_rows",
     "render_leaderboard_html",
     "write_leaderboard",
 ]
@@ -102,25 +104,39 @@ def leaderboard_json(lb: Leaderboard) -> str:
     return json.dumps(leaderboard_dict(lb), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def leaderboard_csv(lb: Leaderboard) -> str:
-    """One row per system in rank order: each metric with its 95% interval and p-value against the baseline."""
-    header = ["rank", "cluster", "system"]
-    for m in lb.metrics:
-        header += [m, f"{m}_low", f"{m}_high", f"{m}_p"]
-    header += ["flagged", "links", "path"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
+def leaderboard_rows(lb: Leaderboard) -> list[dict[str, Any]]:
+    """One row per system in rank order, the cells of leaderboard.csv as typed values (None for an empty cell):
+    rank, cluster, system, then per metric its score, 95% interval and p-value against the baseline, then the
+    flagged and all links (with flag_rate) and the path."""
+    rows = []
     for s in lb.systems:
-        row: list[Any] = [s.rank, s.cluster, neutralise(s.name)]
+        row: dict[str, Any] = {"rank": s.rank, "cluster": s.cluster, "system": s.name}
         for m in lb.metrics:
             sc = s.scores[m]
             vs = _vs_baseline(lb, s.name, m)
-            row += [_num(sc.score, 4), _num(sc.ci95[0], 4) if sc.ci95 else "", _num(sc.ci95[1], 4) if sc.ci95 else "",
-                    vs["p_value"] if vs else ""]
-        row += [s.n_flagged if "flag_rate" in lb.metrics else "", s.n_links if "flag_rate" in lb.metrics else "",
-                neutralise(s.path)]
-        writer.writerow(row)
+            row |= {m: _num(sc.score, 4), f"{m}_low": _num(sc.ci95[0], 4) if sc.ci95 else None,
+                    f"{m}_high": _num(sc.ci95[1], 4) if sc.ci95 else None, f"{m}_p": vs["p_value"] if vs else None}
+        flags = "flag_rate" in lb.metrics
+        row |= {"flagged": s.n_flagged if flags else None, "links": s.n_links if flags else None, "path": s.path}
+        rows.append(row)
+    return rows
+
+
+def leaderboard_header(lb: Leaderboard) -> list[str]:
+    """The columns of leaderboard.csv (and of `leaderboard_rows`), in order."""
+    header = ["rank", "cluster", "system"]
+    for m in lb.metrics:
+        header += [m, f"{m}_low", f"{m}_high", f"{m}_p"]
+    return header + ["flagged", "links", "path"]
+
+
+def leaderboard_csv(lb: Leaderboard) -> str:
+    """One row per system in rank order: each metric with its 95% interval and p-value against the baseline."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(leaderboard_header(lb))
+    for row in leaderboard_rows(lb):
+        writer.writerow([neutralise(v) if isinstance(v, str) else ("" if v is None else v) for v in row.values()])
     return out.getvalue()
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "embedding_signature",
     "score_alignment",
     "score_document",
+    "score_lines",
     "score_parallel",
     "score_units",
 ]
@@ -121,20 +122,28 @@ def score_parallel(
     the aligner: a stretch that looks shifted is reported as a warning before any score is trusted.
     The source language is ``options.src_lang`` when given, else detected (the majority script's).
     """
-    from ..align import check_line_pairing
     from ..io import read_parallel
 
     n_files = 1 + (tgt is not None) + len(refs)
     progress("reading", 0, n_files)
     data = read_parallel(src, tgt, refs, src_lang=options.src_lang)
     progress("reading", n_files, n_files)
+    inputs = {"source": str(src), "target": str(tgt or src)}
+    inputs.update({f"reference_{k + 1}": str(r) for k, r in enumerate(refs)})
+    return score_lines(data, inputs, options, progress=progress)
+
+
+def score_lines(
+    data: Parallel, inputs: dict[str, str], options: ScoreOptions = ScoreOptions(), *, progress: StageProgress = no_progress
+) -> Report:
+    """Score parallel data already read (files, or lists in memory: `evalkit.io.memory`), paired by position,
+    after the aligner's check of the pairing (a shifted stretch is a warning). ``inputs`` is recorded as given."""
+    from ..align import check_line_pairing
+
     encoder = get_encoder(options.model, options.cache_dir)
-    name = str(tgt or src)
     progress("aligning", 0, 1)
     warnings = tuple(shift.message for shift in check_line_pairing(data.src, data.tgt, encoder))
     progress("aligning", 1, 1)
-    inputs = {"source": str(src), "target": name}
-    inputs.update({f"reference_{k + 1}": str(r) for k, r in enumerate(refs)})
     return _score_by_line(data, inputs, options, encoder, warnings, progress)
 
 
