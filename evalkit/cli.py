@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .cli_metrics import metric_option, metrics
 from .errors import EvalkitError, UsageError
 
 __all__ = ["cli", "main"]
@@ -72,6 +73,7 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout instead of the table.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @_model_options
+@metric_option
 def score(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs: tuple[Path, ...], out_dir: Path,
           thresholds: tuple[str, ...], src_lang: str | None, n_bootstrap: int, seed: int,
           verdict_files: tuple[Path, ...], xliff_out: Path | None, tmx_out: Path | None, engine: str,
@@ -311,6 +313,7 @@ from .cli_compare import check, compare  # noqa: E402  (click-only module: keeps
 
 cli.add_command(compare)
 cli.add_command(check)
+cli.add_command(metrics)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from .cli_metrics import metric_option
 from .errors import UsageError
 from .gate_formats import annotations, junit_xml, markdown_summary, terminal
 from .progress import step_bar as _progress  # one bar of N steps on a terminal's stderr (shared with `evalkit score`)
@@ -59,6 +60,7 @@ def _model_options(f: Any) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print leaderboard.json to stdout instead of the table.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @_model_options
+@metric_option
 def compare(systems: tuple[str, ...], src: Path, refs: tuple[Path, ...], out_dir: Path, baseline: str | None,
             all_pairs: bool, method: str, n_samples: int | None, n_bootstrap: int, seed: int, alpha: float,
             metric_list: str, main_metric: str | None, no_embed: bool, drills: tuple[str, ...],
@@ -160,6 +162,7 @@ def _ray_compare() -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON to stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (the exit code still tells).")
 @_model_options
+@metric_option
 def check(document: Path | None, baseline_file: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...],
           baseline_tgt: Path | None, system: str | None, max_drop: tuple[str, ...], minimum: tuple[str, ...],
           maximum: tuple[str, ...], alpha: float | None, method: str | None, n_samples: int | None, top: int | None,
