@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
-from ..records import Score
+from ..records import Flag, Score
 from .base import METRICS, SegmentContext, SegmentMetric, metric_names
 
 __all__ = ["GROUP", "PluginMetric", "available", "load", "parse_spec", "registered", "rule_plugins", "unload"]
@@ -41,9 +41,16 @@ __all__ = ["GROUP", "PluginMetric", "available", "load", "parse_spec", "register
 GROUP = "evalkit.metrics"
 
 
+# evalkit's own neural metrics (`evalkit.neural`, the [neural] extra): plug-ins like any other, listed here
+# rather than as entry points of evalkit's own distribution so that an editable checkout has them too.
+FIRST_PARTY = {"comet": "evalkit.neural.comet:Comet", "cometkiwi": "evalkit.neural.comet:CometKiwi"}
+
+
 def available() -> dict[str, EntryPoint]:
-    """Installed plug-ins by entry-point name (the name on the command line), sorted by name."""
-    found = {ep.name: ep for ep in entry_points(group=GROUP)}
+    """Installed plug-ins by entry-point name (the name on the command line), sorted by name; an installed
+    package's entry point wins over a first-party metric of the same name."""
+    found = {name: EntryPoint(name, value, GROUP) for name, value in FIRST_PARTY.items()}
+    found.update({ep.name: ep for ep in entry_points(group=GROUP)})
     return dict(sorted(found.items()))
 
 
@@ -162,6 +169,7 @@ class PluginMetric(SegmentMetric):
         self.range = tuple(getattr(plugin, "range", (-math.inf, math.inf)))  # type: ignore[misc]
         self.description = str(getattr(plugin, "description", f"{plugin.name} (plug-in {type(plugin).__module__})"))  # type: ignore[misc]
         self.digits = int(getattr(plugin, "digits", 4))  # type: ignore[misc]
+        self.last_flags: dict[int, Flag] = {}  # link position in the last ctx -> flag (e.g. too_long)
 
     @property
     def plugin_signature(self) -> str:
@@ -181,6 +189,12 @@ class PluginMetric(SegmentMetric):
                                               f"for {len(sources)} segments")  # fmt: skip
         return out
 
+    def _flags(self, positions: Sequence[int]) -> dict[int, Flag]:
+        """The plug-in's optional ``last_flags`` ({position in the call: (code, detail, value, threshold)})
+        of its last `score` call, keyed by link position."""
+        raw = getattr(self.plugin, "last_flags", None) or {}
+        return {positions[j]: Flag(code, detail, value, threshold) for j, (code, detail, value, threshold) in raw.items()}
+
     def segment_values(self, ctx: SegmentContext) -> np.ndarray:
         """The plug-in's scores, looked up in the score cache first; links grouped by their number of
         references (a needs_reference plug-in gets NaN where a link has none)."""
@@ -190,6 +204,7 @@ class PluginMetric(SegmentMetric):
         out = np.full(n, np.nan)
         nrefs = [len(r) if self.needs_reference else 0 for r in ctx.references]
         cache = ScoreCache(self.plugin_signature, self.cache_dir)
+        self.last_flags = {}
         try:
             for k in sorted(set(nrefs)):
                 if self.needs_reference and k == 0:
@@ -203,7 +218,9 @@ class PluginMetric(SegmentMetric):
                     tgt = [items[j][1] for j in todo]
                     refs = _streams([items[j][2] for j in todo]) if k else None
                     fresh = self._call(src, tgt, refs)
-                    cache.put([items[j] for j in todo], fresh)
+                    self.last_flags.update(self._flags([idx[j] for j in todo]))
+                    kept = ~np.isnan(fresh)  # a NaN (e.g. too_long) is not cached: asked again, so its flag comes back
+                    cache.put([items[j] for j, keep in zip(todo, kept) if keep], fresh[kept])
                     found.update({items[j]: float(v) for j, v in zip(todo, fresh)})
                 out[idx] = [found[item] for item in items]
         finally:
