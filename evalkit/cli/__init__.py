@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from .metric_list import metric_option, metrics
 from .. import __version__
 from ..errors import EvalkitError, UsageError
 
@@ -63,6 +64,7 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout instead of the table.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @_model_options
+@metric_option
 def score(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs: tuple[Path, ...], out_dir: Path,
           thresholds: tuple[str, ...], src_lang: str | None, n_bootstrap: int, seed: int,
           verdict_files: tuple[Path, ...], xliff_out: Path | None, tmx_out: Path | None, engine: str,
@@ -304,6 +306,7 @@ from .compare_check import check, compare  # noqa: E402  (click-only module: kee
 
 cli.add_command(compare)
 cli.add_command(check)
+cli.add_command(metrics)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from .metric_list import metric_option
 from ..errors import UsageError
 from ..gate.formats import annotations as github_annotations  # `annotations` is also the __future__ feature
 from ..gate.formats import junit_xml, markdown_summary, terminal
@@ -52,6 +53,7 @@ from .options import FILE, model_options as _model_options  # noqa: E402  (share
 @click.option("--json", "as_json", is_flag=True, help="Print leaderboard.json to stdout instead of the table.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @_model_options
+@metric_option
 def compare(systems: tuple[str, ...], src: Path, refs: tuple[Path, ...], out_dir: Path, baseline: str | None,
             all_pairs: bool, method: str, n_samples: int | None, n_bootstrap: int, seed: int, alpha: float,
             metric_list: str, main_metric: str | None, no_embed: bool, drills: tuple[str, ...],
@@ -153,6 +155,7 @@ def _ray_compare() -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON to stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (the exit code still tells).")
 @_model_options
+@metric_option
 def check(document: Path | None, baseline_file: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...],
           baseline_tgt: Path | None, system: str | None, max_drop: tuple[str, ...], minimum: tuple[str, ...],
           maximum: tuple[str, ...], alpha: float | None, method: str | None, n_samples: int | None, top: int | None,

@@ -1,0 +1,98 @@
+"""Score cache for plug-in and neural metrics: one SQLite file per metric signature, keyed by the texts.
+
+Layout: ``<cache dir>/scores/<sha256(signature)[:16]>/scores.sqlite3``, one table ``scores(key, value,
+crc)``: ``key`` the SHA-256 of the segment's source, target and references (NUL-separated, UTF-8),
+``value`` the float64 score (NaN stored as NULL), ``crc`` the CRC-32 of key and value. The signature holds
+the model id and checkpoint hash (neural adapters) or whatever the plug-in says made the numbers, so a
+new model or option never reads old scores.
+
+The house pattern of `evalkit.embed.cache`: WAL mode so processes share the file, a busy timeout, a row
+whose checksum fails is recomputed, and a cache that cannot be opened or written only costs time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import sqlite3
+import struct
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Item", "ScoreCache"]
+
+Item = tuple[str, str, tuple[str, ...]]  # (source, target, references)
+_SCHEMA = "CREATE TABLE IF NOT EXISTS scores (key BLOB PRIMARY KEY, value REAL, crc INTEGER NOT NULL)"
+_CHUNK = 900  # keys per IN (...)
+
+
+def _key(item: Item) -> bytes:
+    source, target, refs = item
+    return hashlib.sha256("\0".join((source, target, str(len(refs)), *refs)).encode("utf-8")).digest()
+
+
+def _crc(key: bytes, value: float | None) -> int:
+    return zlib.crc32(struct.pack("<d", math.nan if value is None else value), zlib.crc32(key))
+
+
+class ScoreCache:
+    """Scores of one metric signature. ``get`` returns the items it has; ``put`` stores new ones."""
+
+    def __init__(self, signature: str, cache_dir: Path | None = None) -> None:
+        from ..embed.cache import default_cache_dir
+
+        folder = (cache_dir or default_cache_dir()) / "scores" / hashlib.sha256(signature.encode()).hexdigest()[:16]
+        self.path = folder / "scores.sqlite3"
+        self._conn: sqlite3.Connection | None = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_SCHEMA)
+            (folder / "signature.txt").write_text(signature + "\n", encoding="utf-8")
+            self._conn = conn
+        except (OSError, sqlite3.Error):  # no cache: the scores are computed, as without one
+            self._conn = None
+
+    def get(self, items: Sequence[Item]) -> dict[Item, float]:
+        if self._conn is None or not items:
+            return {}
+        by_key = {_key(item): item for item in items}
+        keys = list(by_key)
+        found: dict[Item, float] = {}
+        try:
+            for start in range(0, len(keys), _CHUNK):
+                part = keys[start : start + _CHUNK]
+                rows = self._conn.execute(f"SELECT key, value, crc FROM scores WHERE key IN ({','.join('?' * len(part))})",
+                                          part).fetchall()  # fmt: skip
+                for key, value, crc in rows:
+                    if isinstance(key, bytes) and crc == _crc(key, value):
+                        found[by_key[key]] = math.nan if value is None else float(value)
+        except sqlite3.Error:
+            return found
+        return found
+
+    def put(self, items: Sequence[Item], values: np.ndarray) -> None:
+        if self._conn is None or not items:
+            return
+        rows = []
+        for item, value in zip(items, values):
+            v = None if not math.isfinite(float(value)) else float(value)  # NaN/inf: SQLite has no NaN
+            if v is None and not math.isnan(float(value)):
+                continue  # an infinite score is not cached (it would come back as NaN)
+            key = _key(item)
+            rows.append((key, v, _crc(key, v)))
+        try:
+            with self._conn:
+                self._conn.execute("BEGIN")
+                self._conn.executemany("INSERT OR REPLACE INTO scores (key, value, crc) VALUES (?, ?, ?)", rows)
+        except sqlite3.Error:
+            pass  # read-only or full disk: the run goes on without caching
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

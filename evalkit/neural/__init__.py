@@ -1,0 +1,14 @@
+"""First-party neural metrics (``pip install 'evalkit[neural]'``: torch and transformers), as metric plug-ins.
+
+- `evalkit.neural.comet`: COMET estimators read from an unbabel-comet checkpoint folder (``hparams.yaml`` and
+  ``checkpoints/model.ckpt``) without unbabel-comet: ``comet`` (reference-based regression, wmt22-comet-da)
+  and ``cometkiwi`` (quality estimation without a reference, wmt22-cometkiwi-da).
+- `evalkit.neural.loading`: model folders (local path or Hugging Face hub id, ``HF_HUB_OFFLINE`` respected),
+  checkpoint hashes, devices and the one-line errors when the extra or a model is missing.
+
+Nothing here is imported by ``evalkit --help``; torch is imported when a model is loaded.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []

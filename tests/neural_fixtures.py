@@ -1,0 +1,102 @@
+"""Tiny COMET checkpoints built by the tests themselves (no hub): random weights, a tiny XLM-R, a trained tokenizer.
+
+`build_comet(folder, kind)` writes an unbabel-comet checkpoint folder::
+
+    folder/encoder/{config.json, tokenizer.json, tokenizer_config.json, special_tokens_map.json}
+    folder/hparams.yaml            class_identifier regression_metric | unified_metric, pretrained_model: folder/encoder
+    folder/checkpoints/model.ckpt  {"state_dict": ..., "pytorch-lightning_version": ...}
+
+The tokenizer is a Unigram model trained with `tokenizers` on the repository's own text files (seed document,
+test data: a few hundred zh/en lines). Weights are drawn from ``torch.manual_seed(seed)``; the layer weights
+and gamma are drawn too, so the layer mix is not the uniform default.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import ROOT
+
+MAX_TOKENS = 62  # max_position_embeddings - 4 of the tiny encoder (as 510 of XLM-R's 514): longer is too_long
+HIDDEN = 32
+LAYERS = 2
+
+
+def corpus_lines() -> list[str]:
+    files = [*sorted((ROOT / "seeds").glob("*.txt")), *sorted((ROOT / "references").glob("*.txt")),
+             *sorted((ROOT / "tests" / "data" / "compare").rglob("*.*")), *sorted((ROOT / "tests" / "data" / "flags").glob("*.txt")),
+             *sorted((ROOT / "tests" / "data" / "io").glob("*.txt"))]  # fmt: skip
+    lines = []
+    for path in files:
+        try:
+            lines += [x.strip() for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        except UnicodeDecodeError:
+            continue
+    return lines
+
+
+def build_tokenizer(folder: Path) -> None:
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import XLMRobertaTokenizerFast
+
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    trainer = trainers.UnigramTrainer(vocab_size=600, special_tokens=specials, unk_token="<unk>")
+    tok.train_from_iterator(corpus_lines(), trainer)
+    tok.add_special_tokens(["<mask>"])
+    bos, eos = tok.token_to_id("<s>"), tok.token_to_id("</s>")
+    assert (bos, tok.token_to_id("<pad>"), eos, tok.token_to_id("<unk>")) == (0, 1, 2, 3)  # XLM-R's special ids
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", bos), ("</s>", eos)])
+    fast = XLMRobertaTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", sep_token="</s>",
+                                   cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>")  # fmt: skip
+    fast.model_max_length = MAX_TOKENS + 2  # what the encoder reads, with its two position offsets
+    fast.save_pretrained(str(folder))
+
+
+def build_comet(folder: Path, kind: str = "regression_metric", seed: int = 7) -> Path:
+    """Write a tiny unbabel-comet checkpoint of ``kind`` under ``folder``; returns ``folder``."""
+    import torch
+    import yaml
+    from transformers import XLMRobertaConfig, XLMRobertaModel
+
+    encoder_dir = folder / "encoder"
+    encoder_dir.mkdir(parents=True, exist_ok=True)
+    build_tokenizer(encoder_dir)
+    vocab = json.loads((encoder_dir / "tokenizer.json").read_text(encoding="utf-8"))
+    n_vocab = len(vocab["model"]["vocab"]) + len(vocab.get("added_tokens", []))
+    config = XLMRobertaConfig(vocab_size=n_vocab, hidden_size=HIDDEN, num_hidden_layers=LAYERS, num_attention_heads=2,
+                              intermediate_size=64, max_position_embeddings=MAX_TOKENS + 4, type_vocab_size=1,
+                              pad_token_id=1, bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5)  # fmt: skip
+    config.save_pretrained(str(encoder_dir))
+    torch.manual_seed(seed)
+    encoder = XLMRobertaModel(config, add_pooling_layer=False)
+    state = {f"encoder.model.{k}": v for k, v in encoder.state_dict().items()}
+    for k in range(LAYERS + 1):
+        state[f"layerwise_attention.scalar_parameters.{k}"] = torch.randn(1)
+    state["layerwise_attention.gamma"] = 1.0 + 0.1 * torch.randn(1)
+    sizes = [HIDDEN * 6 if kind == "regression_metric" else HIDDEN, 48, 16, 1]
+    for pos, (fan_in, fan_out) in zip((0, 3, 6), zip(sizes, sizes[1:])):
+        linear = torch.nn.Linear(fan_in, fan_out)
+        state[f"estimator.ff.{pos}.weight"], state[f"estimator.ff.{pos}.bias"] = linear.weight.data, linear.bias.data
+    hparams = {
+        "activations": "Tanh", "batch_size": 4, "class_identifier": kind, "dropout": 0.1, "encoder_learning_rate": 1e-6,
+        "encoder_model": "XLM-RoBERTa", "final_activation": None, "hidden_sizes": [48, 16], "keep_embeddings_frozen": True,
+        "layer": "mix", "layer_norm": False, "layer_transformation": "sparsemax", "layerwise_decay": 0.95,
+        "learning_rate": 1.5e-5, "load_pretrained_weights": False, "loss": "mse", "nr_frozen_epochs": 0.3,
+        "optimizer": "AdamW", "pool": "avg", "pretrained_model": str(encoder_dir), "train_data": [],
+        "validation_data": [],
+    }  # fmt: skip
+    if kind == "unified_metric":
+        hparams.update({"input_segments": ["mt", "src"], "word_level_training": False, "word_layer": 24,
+                        "sent_layer": "mix", "loss_lambda": 0.65, "error_labels": ["minor", "major"], "cross_entropy_weights": None})  # fmt: skip
+    (folder / "hparams.yaml").write_text(yaml.safe_dump(hparams), encoding="utf-8")
+    (folder / "checkpoints").mkdir(exist_ok=True)
+    torch.save({"state_dict": state, "hyper_parameters": hparams, "pytorch-lightning_version": "2.2.0", "epoch": 0,
+                "global_step": 0},
+               folder / "checkpoints" / "model.ckpt")  # fmt: skip
+    return folder
