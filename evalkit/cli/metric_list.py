@@ -28,11 +28,11 @@ def metric_option(f: Callable[..., Any]) -> Callable[..., Any]:
         specs = list(metric_specs)
         rules = [r for key in _RULE_OPTIONS for r in kwargs.get(key) or ()]
         if rules:  # `check --max-drop comet=1` with no --metric comet: the plug-in with its defaults
-            from .metrics.plugins import rule_plugins
+            from ..metrics.plugins import rule_plugins
 
             specs += rule_plugins(rules, [s.partition(":")[0].strip() for s in specs])
         if specs:
-            from .metrics.plugins import registered
+            from ..metrics.plugins import registered
 
             click.get_current_context().with_resource(registered(specs, kwargs.get("cache_dir")))
         return f(*args, **kwargs)
