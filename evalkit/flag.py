@@ -1,7 +1,8 @@
 """Flag rules: a link is flagged when any rule fires; each flag names its reason and values.
 
 Reason codes are stable (scripts depend on them): unpaired, low_margin, low_similarity,
-length_ratio, number_mismatch, untranslated, wrong_language, empty, repetition, low_chrf, moved, too_long.
+length_ratio, number_mismatch, untranslated, wrong_language, empty, repetition, low_chrf, moved, too_long,
+off_target, entity_mismatch.
 Merges and splits (2-1, 1-2) are information, not faults.
 """
 
@@ -27,6 +28,8 @@ REASONS: dict[str, str] = {
     "low_chrf": "sentence chrF against the reference(s) below the threshold",
     "moved": "segments linked in a different order: swapped inside a group, or moved elsewhere in the document",
     "too_long": "a segment longer than the embedding model's maximum input (scored on what the model read)",
+    "off_target": "target in the expected script but another language (py3langid): German or French where English is expected",
+    "entity_mismatch": "a name in the source (person, place, organisation, product) with no counterpart in the target, or another in its place",
 }
 
 

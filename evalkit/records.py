@@ -132,6 +132,8 @@ class Flag:
         "low_chrf",
         "moved",
         "too_long",
+        "off_target",
+        "entity_mismatch",
     ]
     detail: str
     value: float | None = None

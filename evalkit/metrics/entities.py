@@ -1,0 +1,239 @@
+"""Named entities changed or dropped: a person, place, organisation or product in the source with
+no counterpart in the target, or with a different one in its place ("Putin" -> "Biden", 俄罗斯 -> "France").
+Embeddings miss these: two names of the same kind sit close in the vector space.
+
+- zh -> en: Chinese proper nouns found in the source by CC-CEDICT (:mod:`evalkit.metrics.cedict`)
+  must have one of their English names in the target; English names the lexicon knows in the
+  target must have a Chinese form in the source; Latin-script words in the source (``iPhone``, ``NBA``)
+  must appear in the target as they are.
+- en -> zh: English names the lexicon knows in the source must have a Chinese form (or the name
+  itself) in the target.
+- Latin -> Latin (en -> de, ...): capitalised words inside a source sentence must appear in the
+  target, spelt the same up to the end of the word (``Russia`` -> ``Russland``).
+
+A name matches a target word that shares its first four letters (all of a shorter name, exactly):
+``Russia`` matches "Russian", ``China`` "Chinese", ``Xi`` only "Xi". False alarms on human
+references and the lift on expert MQM are in the README (``bench/entity_false_alarms.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..records import Flag
+from .cedict import Lexicon, lexicon
+
+__all__ = ["EntityDiff", "PREFIX", "check_entities", "compare_entities"]
+
+PREFIX = 4  # letters a name and a target word must share (all of a shorter name)
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[^\W\d_]+")
+_LATIN_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9+&.-]*[A-Za-z0-9+]|(?<![A-Za-z0-9])[A-Za-z](?![A-Za-z0-9])")
+_CAP_WORD = re.compile(r"(?<![\w'’-])([A-Z][a-z]+(?:[A-Z][a-z]+)*)(?![\w'’])")
+_SENTENCE_END = re.compile(r"[.!?:;\"“”‘’(\[•*–—-]\s*$|^\s*$")
+_STOP = frozenset({"The", "Of", "And", "For", "In", "On", "At", "To", "A", "An", "Mt", "St", "Co", "Ltd", "Inc"})
+_HAN_LANGS = ("zh",)
+# Single characters that may stand beside a name: particles, prepositions, conjunctions, verbs of saying.
+_FUNCTION = frozenset("的和与跟同及或在于对向往从自到至给为被把将让使由以就也都又还并而是了着过说称讲问要会能来去等等")
+_CALENDAR = frozenset(
+    "January February March April May June July August September October November December "
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+)
+# Kept as they are in any Latin-script translation: acronyms, and words with digits or inner capitals.
+_KEPT = re.compile(r"(?<![\w-])(?:[a-z]+[A-Z]\w*|[A-Za-z]+-?\d+[A-Za-z]*)(?![\w-])")
+_UNITS = "年月日号时点分秒万亿元个岁种份次"
+
+
+@dataclass(frozen=True)
+class EntityDiff:
+    """Names left over after matching: ``missing`` source names (with what was expected in the
+    target) and ``extra`` target names with no counterpart in the source."""
+
+    missing: tuple[tuple[str, str], ...]
+    extra: tuple[str, ...]
+
+    @property
+    def mismatch(self) -> bool:
+        return bool(self.missing or self.extra)
+
+
+def _name_words(name: str) -> list[str]:
+    return [w for w in re.split(r"[\s-]+", name) if w and w[0].isupper() and w not in _STOP]
+
+
+def _words(text: str) -> set[str]:
+    """Casefolded words of ``text``, and of it with dots removed (U.S. -> us)."""
+    return {w.casefold() for w in _WORD.findall(text) + _WORD.findall(text.replace(".", ""))}
+
+
+def _matches(word: str, target_words: set[str]) -> bool:
+    """True when a target word starts like ``word`` (its first :data:`PREFIX` letters, or all of it)."""
+    w = word.casefold()
+    if len(w) < PREFIX:
+        return w in target_words
+    stem = w[:PREFIX]
+    return any(t.startswith(stem) for t in target_words)
+
+
+def segment(text: str, lex: Lexicon) -> list[str]:
+    """Han runs cut into CC-CEDICT headwords by forward maximum matching (longest word first).
+
+    A run right after a digit starts with its unit on its own (12月12日电: 日 is the date, not 日电 NEC).
+    """
+    words: list[str] = []
+    for m in _HAN_RUN.finditer(text):
+        run, i = m.group(0), 0
+        if m.start() and text[m.start() - 1].isdigit() and run[0] in _UNITS:
+            words.append(run[0])
+            i = 1
+        while i < len(run):
+            for n in range(min(lex.max_len, len(run) - i), 0, -1):
+                if n == 1 or run[i : i + n] in lex.headwords:
+                    words.append(run[i : i + n])
+                    i += n
+                    break
+    return words
+
+
+def _fragment(words: list[str], k: int) -> bool:
+    """True when ``words[k]`` sits beside a lone character that is no function word: most likely a
+    piece of a longer name the lexicon lacks (塞莱斯科|维奇, 罗|尔德|达尔), not a name of its own."""
+    for j in (k - 1, k + 1):
+        if 0 <= j < len(words) and len(words[j]) == 1 and words[j] not in _FUNCTION:
+            return True
+    return False
+
+
+def _latin_tokens(text: str) -> list[str]:
+    """Latin-script tokens of 2+ characters with a capital or a digit in a Chinese text (names,
+    products, acronyms); lower-case English words mixed into Chinese ("不care") are often translated."""
+    return [t for t in _LATIN_TOKEN.findall(text) if len(t) >= 2 and t != t.lower()]
+
+
+def _english_names(text: str, lex: Lexicon, *, initial: bool = True) -> list[str]:
+    """Name clauses of the lexicon found in an English text, whole words, case-sensitive, longest
+    first. Month and weekday names are left to the number check. With ``initial=False`` a one-word
+    name opening a sentence is skipped ("You", "Time", "Nice to meet you")."""
+    found: list[str] = []
+    end = 0
+    for m in _CAP_WORD.finditer(text):
+        start = m.start()
+        if start < end:
+            continue
+        rest, best = text[start:], None
+        for n in range(6, 0, -1):  # the longest clause starting here ("Communist Party of China")
+            words = re.match(r"(?:[A-Za-z][\w'’.-]*[\s-]+){%d}[A-Za-z][\w.-]*" % (n - 1), rest)
+            if not words:
+                continue
+            cand = words.group(0).rstrip(".")
+            for c in (cand, cand.removesuffix("’s").removesuffix("'s")):
+                if c in lex.reverse and c not in _CALENDAR:
+                    best = c
+                    break
+            if best:
+                break
+        if best is None or (not initial and " " not in best and _SENTENCE_END.search(text[:start])):
+            continue
+        found.append(best)
+        end = start + len(best)
+    return found
+
+
+def _zh_to_latin(src: str, tgt: str, lex: Lexicon) -> EntityDiff:
+    missing: list[tuple[str, str]] = []
+    tgt_words = _words(tgt)
+    tgt_run = re.sub(r"[\W\d_]+", "", tgt).casefold()  # pinyin run together: Huaxia, Xi Jinping
+    tgt_names = _english_names(tgt, lex)
+    tgt_forms = {f for n in tgt_names for f in lex.reverse[n] if len(f) >= 2}
+    tgt_list = [w.casefold() for w in _WORD.findall(tgt)]
+    src_names: list[str] = []
+    seen: set[str] = set()
+    fewer: list[tuple[str, str]] = []  # named fewer times in the target than in the source
+    words = segment(src, lex)
+    for k, word in enumerate(words):
+        if not lex.is_name(word) or word in seen or _fragment(words, k):
+            continue
+        seen.add(word)
+        names = lex.names[word]
+        src_names.extend(names)
+        stems = {w.casefold()[:PREFIX] for n in names for w in _name_words(n)}
+        if any(_matches(w, tgt_words) for n in names for w in _name_words(n)):
+            if sum(any(t.startswith(s) for s in stems) for t in tgt_list) < words.count(word):
+                fewer.append((word, names[0]))
+            continue
+        if lex.pinyin.get(word) and lex.pinyin[word] in tgt_run:
+            continue
+        if any(f in word or word in f for f in tgt_forms):  # 美国 for "America" (美洲, 美)
+            continue
+        missing.append((word, names[0]))
+    tgt_flat = re.sub(r"\s+", "", tgt).casefold()
+    for token in dict.fromkeys(_latin_tokens(src)):
+        if re.sub(r"\s+", "", token).casefold() not in tgt_flat:
+            missing.append((token, token))
+    extra: list[str] = []
+    src_words = [w for n in src_names for w in _name_words(n)]
+    for name in dict.fromkeys(tgt_names):
+        if any(form in src for form in lex.reverse[name]) or name.casefold() in src.casefold():
+            continue
+        own = {t.casefold() for t in _name_words(name)}
+        if any(_matches(w, own) or _matches(t, {w.casefold()}) for w in src_words for t in own):
+            continue
+        extra.append(name)
+    if extra and not missing:  # a name said fewer times, and another in its place: a replacement
+        missing = fewer
+    return EntityDiff(tuple(missing), tuple(extra) if missing else ())
+
+
+def _latin_to_zh(src: str, tgt: str, lex: Lexicon) -> EntityDiff:
+    missing: list[tuple[str, str]] = []
+    tgt_name_words = {w.casefold() for t in segment(tgt, lex) if lex.is_name(t) for n in lex.names[t] for w in _name_words(n)}
+    for name in dict.fromkeys(_english_names(src, lex, initial=False)):
+        forms = lex.reverse[name]
+        if name.casefold() in tgt.casefold() or any(f in tgt or (len(f) >= 3 and f[:2] in tgt) for f in forms):
+            continue
+        if any(_matches(w, tgt_name_words) for w in _name_words(name)):  # Britain: 英国 (United Kingdom of Great Britain...)
+            continue
+        missing.append((name, "/".join(sorted(f for f in forms if len(f) >= 2)[:3]) or name))
+    return EntityDiff(tuple(missing), ())
+
+
+def _latin_to_latin(src: str, tgt: str) -> EntityDiff:
+    """Tokens with digits or inner capitals (iPhone, COVID-19, F-35C) must be kept. Acronyms are
+    not judged: a German reference writes UK as "Vereinigtes Königreich", MP as "Abgeordneter"."""
+    tgt_words = _words(tgt)
+    missing = [
+        (t, t)
+        for t in dict.fromkeys(_KEPT.findall(src))
+        if not _matches(t, tgt_words) and t.casefold() not in tgt.casefold()
+    ]
+    return EntityDiff(tuple(missing), ())
+
+
+def compare_entities(src: str, tgt: str, src_lang: str, tgt_lang: str, lex: Lexicon | None = None) -> EntityDiff:
+    """Source names with no counterpart in the target and target names with none in the source."""
+    src_han, tgt_han = src_lang in _HAN_LANGS, tgt_lang in _HAN_LANGS
+    if src_han and not tgt_han:
+        return _zh_to_latin(src, tgt, lex or lexicon())
+    if tgt_han and not src_han:
+        return _latin_to_zh(src, tgt, lex or lexicon())
+    if not src_han and not tgt_han:
+        return _latin_to_latin(src, tgt)
+    return EntityDiff((), ())
+
+
+def check_entities(src: str, tgt: str, src_lang: str, tgt_lang: str) -> Flag | None:
+    """``entity_mismatch`` when a source name has no counterpart in the target or the target names
+    someone or something the source does not. ``value`` is the count of names left over, ``threshold`` 0."""
+    diff = compare_entities(src, tgt, src_lang, tgt_lang)
+    if not diff.mismatch:
+        return None
+    parts = []
+    if diff.missing:
+        shown = ", ".join(s if s == e else f"{s} ({e})" for s, e in diff.missing)
+        parts.append(f"source has {shown}")
+    if diff.extra:
+        parts.append(f"target has {', '.join(diff.extra)}" + (" instead" if diff.missing else ", source has no match"))
+    elif diff.missing:
+        parts.append("target has no match")
+    return Flag("entity_mismatch", "entity_mismatch: " + ", ".join(parts), float(len(diff.missing) + len(diff.extra)), 0.0)
