@@ -108,7 +108,7 @@ def main() -> None:
             fm = sum(1 for s, t in major if check(s, t, sl, tl))
             fc = sum(1 for s, t in clean if check(s, t, sl, tl))
             rm, rc = fm / len(major), fc / len(clean)
-            lift = f"{rm / rc:.2f}" if rc else "inf"
+            lift = f"{rm / rc:.2f}" if rc else ("n/a" if not rm else "no error-free segment flagged")
             print(f"- newstest2021 {pair} {code}: major {fm}/{len(major)} ({rm:.2%}), error-free {fc}/{len(clean)} ({rc:.2%}), lift {lift}")
 
 

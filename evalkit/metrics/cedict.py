@@ -78,6 +78,17 @@ def name_clause(sense: str) -> str | None:
     return " ".join(words)
 
 
+def _add(
+    clause: str, forms: set[str], names: dict[str, list[str]], reverse: dict[str, set[str]], pinyin: dict[str, str], syllables: str
+) -> None:
+    for form in forms:
+        if _HAN.match(form):
+            pinyin.setdefault(form, _TONE.sub("", syllables).replace(" ", "").casefold())
+            if clause not in names[form]:
+                names[form].append(clause)
+            reverse[clause].add(form)
+
+
 def _build(entries: list[dict[str, Any]]) -> Lexicon:
     names: dict[str, list[str]] = defaultdict(list)
     pinyin: dict[str, str] = {}
@@ -92,15 +103,11 @@ def _build(entries: list[dict[str, Any]]) -> Lexicon:
             common |= forms
             continue
         for sense in entry["definitions"]:
-            clause = name_clause(sense.strip())
-            if clause is None:
-                continue
-            for form in forms:
-                if _HAN.match(form):
-                    pinyin.setdefault(form, _TONE.sub("", entry["pinyin"]).replace(" ", "").casefold())
-                    if clause not in names[form]:
-                        names[form].append(clause)
-                    reverse[clause].add(form)
+            sense = sense.strip()
+            # "Roth, Ross, Rose or Rossi (name)": a transliteration, any spelling of it is a name.
+            spellings = re.split(r",\s*|\s+or\s+", sense[: -len("(name)")]) if sense.endswith("(name)") else [sense]
+            for clause in filter(None, map(name_clause, spellings)):
+                _add(clause, forms, names, reverse, pinyin, entry["pinyin"])
     return Lexicon(
         {k: tuple(v) for k, v in names.items()},
         pinyin,

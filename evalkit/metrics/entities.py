@@ -42,6 +42,8 @@ _CALENDAR = frozenset(
 )
 # Kept as they are in any Latin-script translation: acronyms, and words with digits or inner capitals.
 _KEPT = re.compile(r"(?<![\w-])(?:[a-z]+[A-Z]\w*|[A-Za-z]+-?\d+[A-Za-z]*)(?![\w-])")
+_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,6}(?![a-z])")
+_URL = re.compile(r"\S+\.(?:com|cn|org|net)\S*|https?://\S+")
 _UNITS = "年月日号时点分秒万亿元个岁种份次"
 
 
@@ -80,6 +82,7 @@ def segment(text: str, lex: Lexicon) -> list[str]:
     """Han runs cut into CC-CEDICT headwords by forward maximum matching (longest word first).
 
     A run right after a digit starts with its unit on its own (12月12日电: 日 is the date, not 日电 NEC).
+    Each run ends with an empty string.
     """
     words: list[str] = []
     for m in _HAN_RUN.finditer(text):
@@ -93,7 +96,23 @@ def segment(text: str, lex: Lexicon) -> list[str]:
                     words.append(run[i : i + n])
                     i += n
                     break
+        words.append("")  # the end of a run: words on either side are not side by side
     return words
+
+
+def _acronym_of(acronym: str, name: str) -> bool:
+    """True when ``acronym`` can abbreviate ``name``: same first letter, its letters in order in the
+    name (UK: United Kingdom..., CCTV: China Central Television, MIIT: Ministry of Industry and
+    Information Technology)."""
+    letters = name.casefold()
+    if not letters or acronym[0].casefold() != letters[0]:
+        return False
+    i = 0
+    for ch in acronym.casefold():
+        i = letters.find(ch, i) + 1
+        if not i:
+            return False
+    return True
 
 
 def _fragment(words: list[str], k: int) -> bool:
@@ -147,29 +166,46 @@ def _zh_to_latin(src: str, tgt: str, lex: Lexicon) -> EntityDiff:
     tgt_names = _english_names(tgt, lex)
     tgt_forms = {f for n in tgt_names for f in lex.reverse[n] if len(f) >= 2}
     tgt_list = [w.casefold() for w in _WORD.findall(tgt)]
+    acronyms = set(_ACRONYM.findall(tgt.replace(".", "")))
+    def found(word: str) -> bool:
+        names = lex.names[word]
+        return (
+            any(_matches(w, tgt_words) for n in names for w in _name_words(n))
+            or any(_acronym_of(a, n) for a in acronyms for n in names)
+            or bool(lex.pinyin.get(word)) and lex.pinyin[word] in tgt_run
+            # Yan'an, Hong Kong written together or apart
+            or any(len(r) >= PREFIX and r in tgt_run for r in (re.sub(r"[\W\d_]+", "", n).casefold() for n in names))
+            or any(f in word or word in f for f in tgt_forms)  # 美国 for "America" (美洲, 美)
+        )
+
     src_names: list[str] = []
-    seen: set[str] = set()
     fewer: list[tuple[str, str]] = []  # named fewer times in the target than in the source
     words = segment(src, lex)
+    named = [lex.is_name(w) and not _fragment(words, k) for k, w in enumerate(words)]
+    hits = {w: found(w) for w, n in zip(words, named) if n}
+    seen: set[str] = set()
     for k, word in enumerate(words):
-        if not lex.is_name(word) or word in seen or _fragment(words, k):
+        if not named[k] or word in seen:
             continue
         seen.add(word)
         names = lex.names[word]
         src_names.extend(names)
-        stems = {w.casefold()[:PREFIX] for n in names for w in _name_words(n)}
-        if any(_matches(w, tgt_words) for n in names for w in _name_words(n)):
-            if sum(any(t.startswith(s) for s in stems) for t in tgt_list) < words.count(word):
+        # Names side by side are one name (美国洛杉矶 "Los Angeles", 安徽省合肥市 "Hefei"): one found is enough.
+        lo, hi = k, k
+        while lo > 0 and named[lo - 1]:
+            lo -= 1
+        while hi + 1 < len(words) and named[hi + 1]:
+            hi += 1
+        if hits[word]:
+            stems = {w.casefold()[:PREFIX] for n in names for w in _name_words(n)}
+            if sum(any(t.startswith(st) for st in stems) for t in tgt_list) < words.count(word):
                 fewer.append((word, names[0]))
-            continue
-        if lex.pinyin.get(word) and lex.pinyin[word] in tgt_run:
-            continue
-        if any(f in word or word in f for f in tgt_forms):  # 美国 for "America" (美洲, 美)
-            continue
-        missing.append((word, names[0]))
+        elif not any(hits[words[j]] for j in range(lo, hi + 1)):
+            missing.append((word, names[0]))
     tgt_flat = re.sub(r"\s+", "", tgt).casefold()
-    for token in dict.fromkeys(_latin_tokens(src)):
-        if re.sub(r"\s+", "", token).casefold() not in tgt_flat:
+    for token in dict.fromkeys(_latin_tokens(_URL.sub(" ", src))):
+        letters = re.sub(r"[\W\d_]+", "", token).casefold()  # APEC2020: "APEC 2020", "this year's APEC"
+        if token.casefold() not in tgt_flat and not (letters and letters in tgt_run):
             missing.append((token, token))
     extra: list[str] = []
     src_words = [w for n in src_names for w in _name_words(n)]

@@ -39,7 +39,7 @@ _FAIL = "pip install 'py3langid==0.4.0' (evalkit depends on it)"
 def _identifier() -> Any:
     """py3langid's identifier with normalised probabilities (softmax at temperature sqrt(bytes))."""
     try:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
     except ImportError:
         raise UsageError("the off_target check needs py3langid, which is not installed", _FAIL) from None
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
