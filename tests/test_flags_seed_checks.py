@@ -21,7 +21,7 @@ FILES = ROOT / "tests" / "data" / "flags_checks"
 
 def _flags(name: str, cache_dir: Path) -> dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[Flag, ...]]:
     report = score_document(FILES / f"{name}.txt", (), ScoreOptions(cache_dir=cache_dir, n_bootstrap=100))
-    return {(l.link.src, l.link.tgt): l.flags for l in report.links if l.flagged}
+    return {(k.link.src, k.link.tgt): k.flags for k in report.links if k.flagged}
 
 
 @pytest.mark.parametrize(

