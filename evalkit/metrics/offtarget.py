@@ -59,13 +59,15 @@ def lang_probs(text: str) -> dict[str, float]:
 
 
 def check_off_target(tgt: str, tgt_lang: str, script: str) -> Flag | None:
-    """``off_target`` when the target, written in the expected ``script``, is in another language.
+    """``off_target`` when the target is in another language than ``tgt_lang``, in a script langid
+    tells languages apart in.
 
-    ``script`` is the target's dominant script as the caller measured it, and must be the expected
-    language's. Fires for a target of :data:`MIN_WORDS`+ words whose most likely language is not
-    ``tgt_lang``, with probability >= :data:`MIN_PROB`, while ``tgt_lang``'s is below :data:`RATIO`
-    times that. ``value`` is the detected language's probability (0-1), ``threshold`` :data:`MIN_PROB`;
-    the detail names both languages and both probabilities. A language langid does not know is never judged.
+    ``script`` is the target's dominant script as the caller measured it (``run_checks`` asks the
+    script checks first, so a target in a foreign script is ``wrong_language``). Fires for a target
+    of :data:`MIN_WORDS`+ words whose most likely language is not ``tgt_lang``, with probability
+    >= :data:`MIN_PROB`, while ``tgt_lang``'s is below :data:`RATIO` times that. ``value`` is the
+    detected language's probability (0-1), ``threshold`` :data:`MIN_PROB`; the detail names both
+    languages and both probabilities. A language langid does not know is never judged.
     """
     if script not in _SCRIPTS or len(_WORD.findall(tgt)) < MIN_WORDS:
         return None
