@@ -113,3 +113,12 @@ def test_false_alarms_on_human_references(shared_data: Path, src: str, ref: str,
     pairs = zip(read_lines(shared_data / src), read_lines(shared_data / ref))
     fired = [i + 1 for i, (s, r) in enumerate(pairs) if check_entities(s, r, src_lang, tgt_lang)]
     assert len(fired) <= most, fired
+
+
+def test_a_document_sized_side_is_not_judged() -> None:
+    # Over MAX_CHARS characters a side is a document, not a segment (the test_hostile 10 MB line).
+    from evalkit.metrics.entities import MAX_CHARS
+
+    src = "普京访问了北京。" * (MAX_CHARS // 8 + 1)
+    assert len(src) > MAX_CHARS and compare_entities(src, "Biden visited Beijing.", "zh", "en").missing == ()
+    assert compare_entities(src[:MAX_CHARS], "Biden visited Beijing.", "zh", "en").missing == (("普京", "Vladimir Putin"),)

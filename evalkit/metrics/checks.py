@@ -21,7 +21,7 @@ from ..lang import SCRIPT_LANG, script_counts
 from ..records import Flag
 from .entities import check_entities
 from .numbers import compare_numbers, extract_numbers, format_value
-from .offtarget import check_off_target
+from .offtarget import SAMPLE_CHARS, check_off_target
 
 __all__ = [
     "COPY_SIMILARITY",
@@ -364,7 +364,7 @@ def run_checks(
     language = (
         check_wrong_language(src, tgt, src_lang, tgt_lang)
         or check_untranslated(src, tgt, src_lang, tgt_lang)
-        or check_off_target(tgt, tgt_lang, _dominant_script(tgt)[0] or "")
+        or check_off_target(tgt, tgt_lang, _dominant_script(tgt[:SAMPLE_CHARS])[0] or "")
     )
     if language:
         flags.append(language)

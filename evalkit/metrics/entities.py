@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from ..records import Flag
 from .cedict import Lexicon, lexicon
 
-__all__ = ["EntityDiff", "PREFIX", "check_entities", "compare_entities"]
+__all__ = ["MAX_CHARS", "EntityDiff", "PREFIX", "check_entities", "compare_entities", "segment"]
 
+MAX_CHARS = 20_000  # longer texts are not judged (see compare_entities)
 PREFIX = 4  # letters a name and a target word must share (all of a shorter name)
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -261,7 +262,13 @@ def _latin_to_latin(src: str, tgt: str) -> EntityDiff:
 
 
 def compare_entities(src: str, tgt: str, src_lang: str, tgt_lang: str, lex: Lexicon | None = None) -> EntityDiff:
-    """Source names with no counterpart in the target and target names with none in the source."""
+    """Source names with no counterpart in the target and target names with none in the source.
+
+    A side longer than :data:`MAX_CHARS` characters is a document, not a segment: it is not judged
+    (an empty diff), as the lexicon scan grows with its length (a 10 MB line took minutes).
+    """
+    if len(src) > MAX_CHARS or len(tgt) > MAX_CHARS:
+        return EntityDiff((), ())
     src_han, tgt_han = src_lang in _HAN_LANGS, tgt_lang in _HAN_LANGS
     if src_han and not tgt_han:
         return _zh_to_latin(src, tgt, lex or lexicon())

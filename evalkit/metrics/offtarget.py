@@ -22,9 +22,10 @@ from typing import Any
 from ..errors import UsageError
 from ..records import Flag
 
-__all__ = ["LANGID_VERSION", "MIN_PROB", "MIN_WORDS", "RATIO", "check_off_target", "lang_probs"]
+__all__ = ["LANGID_VERSION", "MIN_PROB", "MIN_WORDS", "RATIO", "SAMPLE_CHARS", "check_off_target", "lang_probs"]
 
 LANGID_VERSION = "0.4.0"  # the py3langid release the thresholds were measured with (pyproject pins it)
+SAMPLE_CHARS = 2000  # langid reads the first 2,000 characters: plenty to tell a language, and bounded
 MIN_WORDS = 4  # words of 2+ letters below which a target is never judged
 MIN_PROB = 0.5  # probability of the detected language at or above which it can fire
 RATIO = 0.1  # ... and the expected language's probability must be under RATIO x that
@@ -67,11 +68,12 @@ def check_off_target(tgt: str, tgt_lang: str, script: str) -> Flag | None:
     of :data:`MIN_WORDS`+ words whose most likely language is not ``tgt_lang``, with probability
     >= :data:`MIN_PROB`, while ``tgt_lang``'s is below :data:`RATIO` times that. ``value`` is the
     detected language's probability (0-1), ``threshold`` :data:`MIN_PROB`; the detail names both
-    languages and both probabilities. A language langid does not know is never judged.
+    languages and both probabilities. A language langid does not know is never judged; langid reads
+    the first :data:`SAMPLE_CHARS` characters.
     """
-    if script not in _SCRIPTS or len(_WORD.findall(tgt)) < MIN_WORDS:
+    if script not in _SCRIPTS or len(_WORD.findall(tgt[:SAMPLE_CHARS])) < MIN_WORDS:
         return None
-    probs = lang_probs(tgt)
+    probs = lang_probs(tgt[:SAMPLE_CHARS])
     if tgt_lang not in probs:
         return None
     top = max(sorted(probs), key=lambda lang: probs[lang])
