@@ -68,6 +68,10 @@ RULES: dict[str, Rule] = {r.code: r for r in (
          "kernel"),
     Rule("low_qe", "learned quality estimate, adjusted to an average-length segment, below the threshold (predicted MQM)",
          "threshold", threshold="qe", value="qe", adjust="qe_length"),
+    Rule("off_target", "target in the expected script but another language (py3langid): German or French where "
+         "English is expected", "check"),
+    Rule("entity_mismatch", "a name in the source (person, place, organisation, product) with no counterpart in the "
+         "target, or another in its place", "check"),
 )}  # fmt: skip
 
 

@@ -142,6 +142,8 @@ class Flag:
         "moved",
         "too_long",
         "low_qe",
+        "off_target",
+        "entity_mismatch",
     ]
     detail: str
     value: float | None = None

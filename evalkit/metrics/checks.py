@@ -19,7 +19,9 @@ from typing import Literal
 
 from ..lang import SCRIPT_LANG, script_counts
 from ..records import Flag
+from .entities import check_entities
 from .numbers import compare_numbers, extract_numbers, format_value
+from .offtarget import SAMPLE_CHARS, check_off_target
 
 __all__ = [
     "COPY_SIMILARITY",
@@ -348,8 +350,9 @@ def run_checks(
 ) -> list[Flag]:
     """All checks on one pair, in a stable order.
 
-    An empty side gives only ``empty``. A target in the wrong language or left untranslated skips
-    the number and length checks, which compare two languages and would only repeat the finding;
+    An empty side gives only ``empty``. A target in the wrong language, left untranslated or
+    off-target (:mod:`.offtarget`) skips the number, entity (:mod:`.entities`) and length checks,
+    which compare two languages and would only repeat the finding;
     so does a target equal to its source but for case and punctuation (a name or number kept as is).
     ``length_model`` defaults to the WMT22 prior for the pair; ``repetition`` is the
     ``min_repeats`` of :func:`check_repetition` (``Thresholds.repetition``).
@@ -358,12 +361,17 @@ def run_checks(
     if empty:
         return [empty]
     flags: list[Flag] = []
-    language = check_wrong_language(src, tgt, src_lang, tgt_lang) or check_untranslated(src, tgt, src_lang, tgt_lang)
+    language = (
+        check_wrong_language(src, tgt, src_lang, tgt_lang)
+        or check_untranslated(src, tgt, src_lang, tgt_lang)
+        or check_off_target(tgt, tgt_lang, _dominant_script(tgt[:SAMPLE_CHARS])[0] or "")
+    )
     if language:
         flags.append(language)
     elif _normalised(src) != _normalised(tgt):  # a name or number kept as it is needs no more checks
         for flag in (
             check_numbers(src, tgt, src_lang, tgt_lang),
+            check_entities(src, tgt, src_lang, tgt_lang),
             (length_model or LengthModel.prior(src_lang, tgt_lang)).check(src, tgt),
         ):
             if flag:
