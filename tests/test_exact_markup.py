@@ -103,7 +103,7 @@ def _xml_texts(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-FILES = ["okapi_rainbow.tmx", "translate_toolkit.xlf", "oasis_xliff2.xlf", "trados.sdlxliff"]
+FILES = ["okapi_rainbow.tmx", "translate_toolkit.xlf", "oasis_xliff2.xlf", "trados.sdlxliff", "matecat.xlf"]
 
 
 @pytest.mark.parametrize("name", FILES)

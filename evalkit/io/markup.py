@@ -258,6 +258,8 @@ class UnitFile:
     encoding: str = "utf-8"
     skipped: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    src_tag: str | None = None  # the BCP 47 tags as the file writes them (en-US, zh-TW), when it names them
+    tgt_tag: str | None = None
 
     @property
     def untranslated(self) -> dict[str, str]:
