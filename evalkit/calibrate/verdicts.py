@@ -12,6 +12,7 @@ from typing import Literal
 
 from ..errors import InputError, UsageError
 from ..flag import REASONS
+from ..io.units import TMX_SUFFIXES, UNIT_SUFFIXES
 from ..records import Flag
 
 __all__ = ["Verdict", "load_verdict_map", "load_verdicts"]
@@ -163,8 +164,8 @@ def load_verdicts(paths: Iterable[str | Path]) -> list[Verdict]:
         suffix = path.suffix.lower()
         if suffix in (".jsonl", ".json", ".ndjson"):
             out += _jsonl(path)
-        elif suffix in (".xlf", ".xliff", ".tmx"):
-            out += _xml(path, tmx=suffix == ".tmx")
+        elif suffix in UNIT_SUFFIXES:  # TMX, XLIFF and its dialects (.sdlxliff, ...)
+            out += _xml(path, tmx=suffix in TMX_SUFFIXES)
         else:
             raise UsageError(f"{path}: unknown verdicts format {suffix!r}", "give .jsonl, .xlf/.xliff or .tmx files")
     return out

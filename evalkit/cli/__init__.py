@@ -42,7 +42,11 @@ def cli() -> None:
 @click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
               help="Override a flag threshold, e.g. --threshold margin=1.02 (repeatable).")
 @click.option("--src-lang", default=None,
-              help="Source language, e.g. ja for kanji-only Japanese (default: detected; a document's first segment's).")
+              help="Source language, e.g. ja for kanji-only Japanese (default: detected; a document's first segment's). "
+                   "A BCP 47 tag (en-US) chooses the pair in a TMX/XLIFF.")
+@click.option("--tgt-lang", default=None,
+              help="Target language (default: detected, or the file's). A BCP 47 tag chooses the pair of a TMX/XLIFF "
+                   "with several (en-GB and zh-TW are languages of their own).")
 @click.option("--bootstrap", "n_bootstrap", type=click.IntRange(0), default=1000, show_default=True,
               help="Bootstrap resamples for the 95% intervals (0: none).")
 @click.option("--seed", type=int, default=12345, show_default=True, help="Seed of the bootstrap.")
@@ -66,7 +70,7 @@ def cli() -> None:
 @_model_options
 @metric_option
 def score(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs: tuple[Path, ...], out_dir: Path,
-          thresholds: tuple[str, ...], src_lang: str | None, n_bootstrap: int, seed: int,
+          thresholds: tuple[str, ...], src_lang: str | None, tgt_lang: str | None, n_bootstrap: int, seed: int,
           verdict_files: tuple[Path, ...], xliff_out: Path | None, tmx_out: Path | None, engine: str,
           address: str | None, stream: bool, chunk: int, as_json: bool, quiet: bool, model: str,
           cache_dir: Path | None) -> None:
@@ -88,6 +92,7 @@ def score(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs:
       evalkit score --src src.zh --tgt hyp.en --ref ref.en -o reports/run1/
       evalkit score --src crawl.zh --tgt crawl.en -o reports/crawl/ --stream
       evalkit score memory.tmx -o reports/tm/ --xliff reports/tm/flagged.xlf
+      evalkit score memory.tmx --src-lang en-US --tgt-lang en-GB -o reports/tm-gb/
       evalkit score articles/ -o reports/articles/ --engine ray
       evalkit score --src crawl.en --tgt crawl.zh -o reports/crawl/ --engine ray --address ray://head:10001
     """
@@ -112,7 +117,7 @@ def score(documents: tuple[Path, ...], src: Path | None, tgt: Path | None, refs:
         raise UsageError("--tgt needs --src", "give --src")
     th, origin = load_thresholds(thresholds)
     options = ScoreOptions(model=model, cache_dir=cache_dir, thresholds=th, thresholds_origin=origin,
-                           n_bootstrap=n_bootstrap, seed=seed, src_lang=src_lang)
+                           n_bootstrap=n_bootstrap, seed=seed, src_lang=src_lang, tgt_lang=tgt_lang)
     if stream:
         if paths or tgt is None or engine != "local" or verdict_files or xliff_out or tmx_out:
             raise UsageError("--stream scores --src/--tgt line files on the local engine, without --verdicts/--xliff/--tmx",
@@ -173,7 +178,10 @@ def _score_streamed(src: Path, tgt: Path, refs: tuple[Path, ...], out_dir: Path,
                                    margin_k=options.margin_k, thresholds=options.thresholds,
                                    thresholds_origin=options.thresholds_origin)
     progress = click.get_current_context().with_resource(stage_bars(quiet or as_json))
-    run = score_stream(src, tgt, refs, out_dir, options.src_lang, None, stream_options, progress=progress)
+    from .io.langtags import base
+
+    run = score_stream(src, tgt, refs, out_dir, base(options.src_lang), base(options.tgt_lang), stream_options,
+                       progress=progress)
     if as_json:
         click.echo(json.dumps(run.summary, ensure_ascii=False, indent=2, sort_keys=True))
     elif not quiet:
@@ -208,8 +216,9 @@ def _score_on_ray(documents: tuple[Path, ...], src: Path | None, tgt: Path | Non
             print_summary(done.report, done.paths)
         return
     assert src is not None  # score() checked: documents or --src
-    if options.src_lang:  # the Ray engine detects the languages; never ignore the option silently
-        raise UsageError("--src-lang needs the local engine", "drop it or use --engine local")
+    for given, name in ((options.src_lang, "--src-lang"), (options.tgt_lang, "--tgt-lang")):
+        if given:  # the Ray engine detects the languages; never ignore the option silently
+            raise UsageError(f"{name} needs the local engine", "drop it or use --engine local")
     from ..engine import score_parallel_ray
 
     run = score_parallel_ray(src, tgt, refs, options, out_dir, address=address)

@@ -143,7 +143,8 @@ def _ray_compare() -> Any:
 @click.option("--samples", "n_samples", type=click.IntRange(1), default=None, help="Paired-test resamples [default: 1000 bs, 10000 ar].")
 @click.option("--top", type=click.IntRange(0), default=None, help="Regressed segments to name [default: 10].")
 @click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE", help="Override a flag threshold (repeatable).")
-@click.option("--src-lang", default=None, help="Source language of a bilingual document.")
+@click.option("--src-lang", default=None, help="Source language of a bilingual document (a BCP 47 tag for a TMX/XLIFF).")
+@click.option("--tgt-lang", default=None, help="Target language; a BCP 47 tag chooses the pair of a TMX/XLIFF with several.")
 @click.option("--bootstrap", "n_bootstrap", type=click.IntRange(0), default=1000, show_default=True, help="Resamples for the 95% intervals.")
 @click.option("--seed", type=int, default=12345, show_default=True, help="Seed of every resampling.")
 @click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -159,7 +160,7 @@ def _ray_compare() -> Any:
 def check(document: Path | None, baseline_file: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...],
           baseline_tgt: Path | None, system: str | None, max_drop: tuple[str, ...], minimum: tuple[str, ...],
           maximum: tuple[str, ...], alpha: float | None, method: str | None, n_samples: int | None, top: int | None,
-          thresholds: tuple[str, ...], src_lang: str | None, n_bootstrap: int, seed: int, junit_file: Path | None,
+          thresholds: tuple[str, ...], src_lang: str | None, tgt_lang: str | None, n_bootstrap: int, seed: int, junit_file: Path | None,
           write_file: Path | None, out_dir: Path | None, as_json: bool, quiet: bool, model: str, cache_dir: Path | None) -> None:
     """Fail a build when translation quality regressed against a baseline (exit 0 pass, 1 regression, 2 bad input).
 
@@ -200,7 +201,7 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
     metrics = check_metrics(settings)
 
     with _progress(3 if baseline_tgt else 2, quiet or as_json) as step:
-        report = _score(document, src, tgt, refs, thresholds, src_lang, n_bootstrap, seed, metrics, model, cache_dir)
+        report = _score(document, src, tgt, refs, thresholds, (src_lang, tgt_lang), n_bootstrap, seed, metrics, model, cache_dir)
         step("scored")
         if write_file is not None:
             import json
@@ -216,7 +217,7 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
             raise UsageError("missing --baseline", "give the baseline file")
         old = None
         if baseline_tgt is not None:
-            old = _score(None, src, baseline_tgt, refs, thresholds, src_lang, n_bootstrap, seed, metrics, model, cache_dir)
+            old = _score(None, src, baseline_tgt, refs, thresholds, (src_lang, tgt_lang), n_bootstrap, seed, metrics, model, cache_dir)
             step("baseline scored")
         result = check_run(report, baseline, settings, old, str(baseline_tgt))
         step("checked")
@@ -245,13 +246,14 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
 
 
 def _score(document: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...], thresholds: tuple[str, ...],
-           src_lang: str | None, n_bootstrap: int, seed: int, metrics: tuple[str, ...], model: str, cache_dir: Path | None) -> Any:
+           langs: tuple[str | None, str | None], n_bootstrap: int, seed: int, metrics: tuple[str, ...], model: str,
+           cache_dir: Path | None) -> Any:
     from ..config import load_thresholds
     from ..score.pipeline import ScoreOptions, score_document, score_parallel
 
     th, origin = load_thresholds(thresholds)
     options = ScoreOptions(model=model, cache_dir=cache_dir, thresholds=th, thresholds_origin=origin, metrics=metrics,
-                           n_bootstrap=n_bootstrap, seed=seed, src_lang=src_lang)
+                           n_bootstrap=n_bootstrap, seed=seed, src_lang=langs[0], tgt_lang=langs[1])
     if document is not None:
         return score_document(document, refs, options)
     return score_parallel(src, tgt, refs, options)  # type: ignore[arg-type]

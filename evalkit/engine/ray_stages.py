@@ -186,7 +186,8 @@ class CheckContext:
 class CheckOut:
     """One shard's results: ``reasons`` the reason codes of each row (no fixed set of bits: any registered
     code fits); ``stats`` per metric,
-    per row (exact) or summed (Poisson, shape (1, k)); ``resampled`` Poisson sums per resample (for
+    per row (exact) or summed (Poisson, shape (1, k); float statistics such as TER's stay per row, so the
+    driver sums them in sacrebleu's order); ``resampled`` Poisson sums per resample (for
     ``similarity``/``margin``: weighted sum and weight); ``csv`` the shard's pairs.csv with its header."""
 
     lo: int
@@ -252,7 +253,8 @@ def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
         weights = poisson_weights(np.arange(rows.lo, rows.lo + n), ctx.n_bootstrap, ctx.seed)
         for metric in list(stats):
             resampled[metric] = weights @ stats[metric].astype(np.float64)
-            stats[metric] = stats[metric].sum(axis=0, keepdims=True)
+            if stats[metric].dtype.kind != "f":  # float rows (TER) go whole: sacrebleu sums them in row order
+                stats[metric] = stats[metric].sum(axis=0, keepdims=True)
         for name, col in (("similarity", 0), ("margin", 1)):
             w = weights[:, idx]
             resampled[name] = np.stack([w @ per_row[idx, col], w.sum(axis=1)], axis=1)

@@ -22,6 +22,7 @@ from ..metrics.embedding import bootstrap_mean
 from ..score.pipeline import ScoreOptions, embedding_signature
 from ..io.parallel import LANG_SAMPLE
 from ..records import Report, Score
+from ..stats import sum_stats
 from .ray_io import Inputs
 from .ray_stages import CheckOut, EmbedOut, merge_shifts, poisson_mean, poisson_score
 
@@ -58,7 +59,7 @@ def _corpus_scores(
             stats = np.concatenate([c.stats[metric] for c in checked])
             scores[metric] = refs.score_from_stats(stats, n_bootstrap=options.n_bootstrap, seed=options.seed)
         else:
-            total = np.sum([c.stats[metric][0] for c in checked], axis=0)
+            total = sum_stats(np.concatenate([c.stats[metric] for c in checked]))  # sacrebleu's order
             resampled = np.sum([c.resampled[metric] for c in checked], axis=0)
             scores[metric] = poisson_score(refs, total, resampled, options.n_bootstrap, options.seed)
     return scores

@@ -45,7 +45,8 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("jsonl", "JSONL", "table", (".jsonl", ".ndjson"), ("local", "ray")),
     Format("parquet", "Parquet", "table", (".parquet", ".pq"), ("ray",), (b"PAR1",)),
     Format("tmx", "TMX", "units", (".tmx",), ("local",), (b"<tmx",)),
-    Format("xliff", "XLIFF", "units", (".xlf", ".xliff"), ("local",), (b"<xliff",)),
+    Format("xliff", "XLIFF", "units", (".xlf", ".xliff", ".xlif", ".sdlxliff", ".mqxliff", ".mxliff", ".txlf"), ("local",),
+           (b"<xliff",)),  # Trados, memoQ, Phrase, Wordfast dialects (issue 20)
 )}  # fmt: skip
 
 

@@ -66,13 +66,18 @@ _CLOSE = {"ept": "bpt", "ex": "bx", "ec": "sc", "em": "sm"}  # close half -> kin
 def strip_placeholders(text: str) -> str:
     """``text`` without its ``⟦n⟧``/``⟦/n⟧`` placeholders, as scored.
 
-    Spaces around a removed run of placeholders shrink to one (none at either end of the text).
-    A literal ``⟦3⟧`` typed in the text itself is removed too.
+    The words of the text outside the markup are kept exactly: the result splits into the same words as
+    the text with its placeholders deleted (``"big ⟦1⟧black⟦/1⟧ ⟦2⟧cat⟦/2⟧"`` -> ``"big black cat"``,
+    ``"a⟦1⟧b"`` -> ``"ab"``). A run of placeholders with spaces or tabs anywhere in or around it becomes one
+    space (none at either end of the text); a run with none disappears. A literal ``⟦3⟧`` typed in the text
+    itself is removed too.
     """
 
     def repl(m: re.Match[str]) -> str:
-        at_edge = m.start() == 0 or m.end() == len(text)
-        return "" if at_edge or m.group(0)[0] not in " \t" and m.group(0)[-1] not in " \t" else " "
+        # issue 20: a run such as "⟦/1⟧ ⟦2⟧" holds a space between two words and must leave one.
+        if m.start() == 0 or m.end() == len(text):
+            return ""
+        return " " if " " in m.group(0) or "\t" in m.group(0) else ""
 
     return _PLACEHOLDER_RUN.sub(repl, text)
 
@@ -253,6 +258,8 @@ class UnitFile:
     encoding: str = "utf-8"
     skipped: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    src_tag: str | None = None  # the BCP 47 tags as the file writes them (en-US, zh-TW), when it names them
+    tgt_tag: str | None = None
 
     @property
     def untranslated(self) -> dict[str, str]:

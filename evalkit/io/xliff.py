@@ -14,8 +14,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from evalkit.errors import InputError
-from evalkit.io.markup import Note, Unit, UnitFile, first, lang_code, local, majority_lang, parse_xml, unit_texts
+from evalkit.errors import InputError, UsageError
+from evalkit.io.langtags import base, matches, normalize
+from evalkit.io.markup import Note, Unit, UnitFile, first, local, majority_lang, parse_xml, unit_texts
 from evalkit.io.parallel import Parallel
 
 __all__ = ["XLIFF2_NS", "read_xliff", "read_xliff_states", "read_xliff_units"]
@@ -23,9 +24,9 @@ __all__ = ["XLIFF2_NS", "read_xliff", "read_xliff_states", "read_xliff_units"]
 XLIFF2_NS = "urn:oasis:names:tc:xliff:document:2.0"
 
 
-def read_xliff(path: str | Path) -> Parallel:
+def read_xliff(path: str | Path, src_lang: str | None = None, tgt_lang: str | None = None) -> Parallel:
     """The units of an XLIFF 1.2 or 2.x file as source/target segments (ids and lines kept)."""
-    return read_xliff_units(path).parallel()
+    return read_xliff_units(path, src_lang, tgt_lang).parallel()
 
 
 def read_xliff_states(path: str | Path) -> dict[str, str | None]:
@@ -33,8 +34,14 @@ def read_xliff_states(path: str | Path) -> dict[str, str | None]:
     return read_xliff_units(path).states
 
 
-def read_xliff_units(path: str | Path) -> UnitFile:
-    """Every unit with its texts (placeholders for inline codes), state, notes and attributes."""
+def read_xliff_units(path: str | Path, src_lang: str | None = None, tgt_lang: str | None = None) -> UnitFile:
+    """Every unit with its texts (placeholders for inline codes), state, notes and attributes.
+
+    XLIFF 1.2 ``<file>`` elements of different language pairs (BCP 47 tags: en-US -> en-GB is a pair of its
+    own) are refused with the pairs listed and the option that chooses one; ``src_lang``/``tgt_lang`` choose
+    (the units of the other files are named in a warning, not scored). A ``<file>`` with no units never
+    counts. Given languages must match the file's (`evalkit.io.langtags.matches`, either way).
+    """
     path = Path(path)
     tree = parse_xml(path)
     root = tree.getroot()
@@ -47,18 +54,66 @@ def read_xliff_units(path: str | Path) -> UnitFile:
     skipped: list[str] = []
     if is2:
         units = _units_v2(path, root, skipped, warnings)
-        src, tgt = lang_code(root.get("srcLang")), lang_code(root.get("trgLang"))
+        src = _given(path, "source", src_lang, root.get("srcLang"))
+        tgt = _given(path, "target", tgt_lang, root.get("trgLang"))
     else:
-        units = _units_v1(path, root, skipped, warnings)
-        src, tgt = _langs_v1(path, root)
+        src, tgt, units = _choose_files(path, _units_v1(path, root, skipped, warnings), src_lang, tgt_lang, warnings)
     seen: set[str] = set()
     for unit in units:
         if unit.id in seen:
             warnings.append(f"unit id {unit.id!r} occurs more than once")
         seen.add(unit.id)
-    src = src or majority_lang([u.source for u in units])
-    tgt = tgt or majority_lang([u.target or "" for u in units])
-    return UnitFile(str(path), src, tgt, tuple(units), encoding, tuple(skipped), tuple(warnings))
+    src_base = base(src) or majority_lang([u.source for u in units])
+    tgt_base = base(tgt) or majority_lang([u.target or "" for u in units])
+    return UnitFile(str(path), src_base, tgt_base, tuple(units), encoding, tuple(skipped), tuple(warnings),
+                    src_tag=normalize(src) and src, tgt_tag=normalize(tgt) and tgt)  # fmt: skip
+
+
+def _given(path: Path, side: str, given: str | None, written: str | None) -> str | None:
+    """The file's language, checked against the one the user gave (either may be more specific)."""
+    if given and normalize(written) and not (matches(given, written) or matches(written, given)):
+        opt = "src" if side == "source" else "tgt"
+        raise UsageError(f"{path}: its {side} language is {written}, not {given}", f"drop --{opt}-lang or pass --{opt}-lang {written}")
+    return written if normalize(written) else given
+
+
+def _pair(f: etree._Element) -> tuple[str | None, str | None]:
+    return f.get("source-language"), f.get("target-language")
+
+
+def _choose_files(
+    path: Path, per_file: list[tuple[etree._Element, list[Unit]]], src_lang: str | None, tgt_lang: str | None,
+    warnings: list[str],
+) -> tuple[str | None, str | None, list[Unit]]:
+    """The language pair and units of the ``<file>`` elements to score (see `read_xliff_units`)."""
+    def fits(want: str | None, have: str | None) -> bool:
+        return not want or not normalize(have) or matches(want, have) or matches(have, want)
+
+    filled = [(f, us) for f, us in per_file if us]  # a <file> without units has no pair to score
+    chosen = [(f, us) for f, us in filled if fits(src_lang, _pair(f)[0]) and fits(tgt_lang, _pair(f)[1])]
+    def describe(items: list[tuple[etree._Element, list[Unit]]]) -> str:
+        return "; ".join(f"<file original={f.get('original')!r}> {_pair(f)[0]} -> {_pair(f)[1]} ({len(us)} units)"
+                         for f, us in items)  # fmt: skip
+
+    if filled and not chosen:
+        raise UsageError(f"{path}: no <file> has the language pair {src_lang or '*'} -> {tgt_lang or '*'}: {describe(filled)}",
+                         "pass --src-lang/--tgt-lang of one of these pairs")  # fmt: skip
+    pairs = {(normalize(_pair(f)[0]), normalize(_pair(f)[1])) for f, _ in chosen}
+    if len(pairs) > 1:
+        first_tgt = _pair(chosen[0][0])[1]
+        raise UsageError(f"{path}: its <file> elements have different language pairs: {describe(chosen)}",
+                         f"choose one with --tgt-lang (e.g. --tgt-lang {first_tgt}) or --src-lang, or split the file")  # fmt: skip
+    left = [(f, us) for f, us in filled if all(f is not c for c, _ in chosen)]
+    if left:
+        ids = ", ".join(u.id for _, us in left for u in us)
+        warnings.append(f"{len(left)} <file> element(s) in another language pair not scored: {describe(left)}; units {ids}")
+    if not chosen:  # no units at all: the pair of the first <file>, if any
+        src, tgt = _pair(per_file[0][0]) if per_file else (None, None)
+    else:
+        src, tgt = _pair(chosen[0][0])
+    src = src if normalize(src) else src_lang
+    tgt = tgt if normalize(tgt) else tgt_lang
+    return src, tgt, [u for _, us in chosen for u in us]
 
 
 def _no_translate(el: etree._Element) -> bool:
@@ -80,16 +135,16 @@ def _notes(el: etree._Element | None) -> tuple[Note, ...]:
     )
 
 
-def _langs_v1(path: Path, root: etree._Element) -> tuple[str | None, str | None]:
-    pairs = {(lang_code(f.get("source-language")), lang_code(f.get("target-language"))) for f in root if local(f.tag) == "file"}
-    if len(pairs) > 1:
-        raise InputError(path, f"its <file> elements have different language pairs: {sorted(map(str, pairs))}",
-                         "split the file into one file per language pair")  # fmt: skip
-    return pairs.pop() if pairs else (None, None)
+def _file_of(el: etree._Element, root: etree._Element) -> etree._Element:
+    node = el.getparent()
+    while node is not None and local(node.tag) != "file":
+        node = node.getparent()
+    return node if node is not None else root
 
 
-def _units_v1(path: Path, root: etree._Element, skipped: list[str], warnings: list[str]) -> list[Unit]:
-    units: list[Unit] = []
+def _units_v1(path: Path, root: etree._Element, skipped: list[str], warnings: list[str]) -> list[tuple[etree._Element, list[Unit]]]:
+    """The units of each ``<file>`` (in document order, files without units included)."""
+    per_file: dict[etree._Element, list[Unit]] = {f: [] for f in root if local(f.tag) == "file"}
     for n, tu in enumerate((el for el in root.iter() if local(el.tag) == "trans-unit"), 1):
         uid = tu.get("id")
         if not uid:
@@ -101,7 +156,7 @@ def _units_v1(path: Path, root: etree._Element, skipped: list[str], warnings: li
         source, target = first(tu, "source"), first(tu, "target")
         if source is None:
             warnings.append(f"trans-unit {uid!r} (line {tu.sourceline}) has no <source>; read as empty")
-        units.append(
+        per_file.setdefault(_file_of(tu, root), []).append(
             Unit(
                 id=uid,
                 **unit_texts(source, target, tu),  # type: ignore[arg-type]
@@ -111,7 +166,7 @@ def _units_v1(path: Path, root: etree._Element, skipped: list[str], warnings: li
                 attrs=dict(tu.attrib),
             )
         )
-    return units
+    return list(per_file.items())
 
 
 def _units_v2(path: Path, root: etree._Element, skipped: list[str], warnings: list[str]) -> list[Unit]:

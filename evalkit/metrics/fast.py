@@ -11,7 +11,8 @@ Two paths, chosen per call:
 - the compiled kernel ``evalkit._kernels._fast`` (built by ``pip install`` when a C compiler is present), for
   the configurations ``tests/test_fast_metrics.py`` proves identical: BLEU with the ``13a``, ``zh`` or
   ``none`` tokenizer and n-gram order <= 4; chrF with char order <= 6, word order <= 4, no eps smoothing;
-  TER with any options (its tokenizer runs in Python, sacrebleu's own function). Lower-casing is Python's
+  TER with any options (its tokenizer runs in Python, sacrebleu's own function, twice on references as
+  sacrebleu does). Lower-casing is Python's
   ``str.lower``. Chunks run on a thread pool (the kernel releases the GIL).
 - otherwise sacrebleu itself, chunk by chunk (no compiler needed; the same numbers by construction).
 
@@ -132,7 +133,10 @@ def _ter_chunk(metric: Any, hyps: list[str], refs: list[list[str]]) -> np.ndarra
     # TER._preprocess_segment is tokenizer(sent.rstrip()); the tokenizer's lru_cache is skipped (pure function).
     fn = getattr(type(tok).__call__, "__wrapped__", type(tok).__call__)
     t_hyps = [fn(tok, h.rstrip()) for h in hyps]
-    t_refs = [[fn(tok, r.rstrip()) for r in stream] for stream in refs]
+    # sacrebleu 2.6.0 preprocesses every reference twice: Metric._cache_references calls _preprocess_segment,
+    # then TER._extract_reference_info calls it again on the result. Tercom's normalisation is not
+    # idempotent ("a's." -> "a 's ." -> "a ' s ."; issue 20), so the kernel gets the twice-tokenized text too.
+    t_refs = [[fn(tok, fn(tok, r.rstrip()).rstrip()) for r in stream] for stream in refs]
     raw, redo = k.ter_stats(t_hyps, t_refs)
     out = np.frombuffer(raw, dtype=np.float64).reshape(len(hyps), 2).copy()
     for i in redo:  # a trace sacrebleu cannot follow: let it raise (or answer) as it does

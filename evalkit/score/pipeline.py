@@ -16,6 +16,7 @@ from ..io.formats import FORMATS, format_of
 from ..io.parallel import Parallel
 from ..progress import StageProgress, no_progress
 from ..records import Alignment, Link, Report, Score, ScoredLink, Segment, join_texts
+from ..io.langtags import base
 
 __all__ = [
     "UNIT_SUFFIXES",
@@ -46,6 +47,7 @@ class ScoreOptions:
     margin_k: int = 4
     src_lang: str | None = None
     segment_metrics: tuple[str, ...] | None = None  # registered segment metrics to run (None: all of them)
+    tgt_lang: str | None = None  # BCP 47 tag; chooses the pair of a TMX/XLIFF (issue 20), else overrides detection
 
 
 def _lines(segments: Sequence[Segment], ids: tuple[int, ...]) -> tuple[int, ...]:
@@ -75,7 +77,10 @@ def score_document(
     from ..io.references import read_references
 
     progress("reading", 0, 1 + len(refs))
-    doc = read_document(path, src_lang=options.src_lang)
+    doc = read_document(path, src_lang=base(options.src_lang))
+    if options.tgt_lang and base(options.tgt_lang) != base(doc.tgt_lang):  # never ignored silently
+        raise UsageError(f"{path}: the document's languages are {doc.src_lang} and {doc.tgt_lang}, not -> {options.tgt_lang}",
+                         f"drop --tgt-lang or pass --tgt-lang {doc.tgt_lang}")  # fmt: skip
     progress("reading", 1, 1 + len(refs))
     ref_files = []
     for k, ref in enumerate(refs):
@@ -126,7 +131,7 @@ def score_parallel(
 
     n_files = 1 + (tgt is not None) + len(refs)
     progress("reading", 0, n_files)
-    data = read_parallel(src, tgt, refs, src_lang=options.src_lang)
+    data = read_parallel(src, tgt, refs, src_lang=base(options.src_lang), tgt_lang=base(options.tgt_lang))
     progress("reading", n_files, n_files)
     inputs = {"source": str(src), "target": str(tgt or src)}
     inputs.update({f"reference_{k + 1}": str(r) for k, r in enumerate(refs)})
@@ -150,11 +155,10 @@ def score_lines(
 def score_units(path: Path, options: ScoreOptions = ScoreOptions(), *, progress: StageProgress = no_progress) -> Report:
     """Score a TMX or XLIFF file: one link per unit, keeping unit ids; empty or missing targets are
     reported (flag ``empty`` and a warning), never dropped."""
-    from ..io.tmx import read_tmx_units
-    from ..io.xliff import read_xliff_units
+    from ..io.units import read_units
 
     progress("reading", 0, 1)
-    units = read_tmx_units(path) if format_of(path).name == "tmx" else read_xliff_units(path)
+    units = read_units(path, options.src_lang, options.tgt_lang)
     data = units.parallel()
     progress("reading", 1, 1)
     warnings = list(units.warnings)

@@ -202,6 +202,7 @@ def score_stream(
     from ..report.files import atomic_stream, atomic_write, prepare_dir
     from ..fingerprint import fingerprint_update
     from ..report.table import link_row
+    from ..stats import sum_stats
 
     prepare_dir(out_dir)
     total = count_lines(src)
@@ -245,7 +246,7 @@ def score_stream(
                 prepared = prepare(name, streams, tgt_lang=tgt_lang)
                 stats = prepared.stats(tgts)
                 sentence[name] = prepared.sentence_from_stats(stats)
-                sums[name] = stats.sum(axis=0) + sums.get(name, 0)
+                sums[name] = sum_stats(stats, sums.get(name))  # sacrebleu's summation order (floats)
                 metric_objs[name] = prepared.metric
                 signatures[name] = prepared.signature()
             sims: dict[int, float] = {}

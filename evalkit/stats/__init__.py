@@ -27,7 +27,7 @@ from .resample import (
     percentile_bounds,
     resample_sums,
 )
-from .scores import score_rows
+from .scores import score_rows, sum_stats
 
 __all__ = [
     "DEFAULT_SAMPLES",
@@ -44,4 +44,5 @@ __all__ = [
     "percentile_bounds",
     "resample_sums",
     "score_rows",
+    "sum_stats",
 ]

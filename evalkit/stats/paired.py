@@ -153,7 +153,9 @@ def paired_from_stats(
             else:  # sacrebleu's expression verbatim, so float rounding matches
                 shuf_a = pos_sel @ bl + ~pos_sel @ s
                 shuf_b = ~pos_sel @ bl + pos_sel @ s
-            p = _p_value(np.abs(score_rows(metric, shuf_a) - score_rows(metric, shuf_b)), abs(bl_score - score))
+            # sacrebleu scores each shuffled row as a numpy array (array_rows: its add-k truncates there)
+            ar_a, ar_b = score_rows(metric, shuf_a, array_rows=True), score_rows(metric, shuf_b, array_rows=True)
+            p = _p_value(np.abs(ar_a - ar_b), abs(bl_score - score))
             mean = ci = None
             if bs_idxs is not None:
                 mean, ci = estimate_ci(score_rows(metric, resample_sums(s, bs_idxs)))

@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["score_rows"]
+__all__ = ["score_rows", "sum_stats"]
 
 # numpy >= 2 keeps float32 when a Python float meets a float32 scalar (NEP 50), as sacrebleu's bootstrap relies on.
 _NEP50 = int(np.__version__.split(".")[0]) >= 2
 
 
-def score_rows(metric: Any, sums: np.ndarray) -> np.ndarray:
+def score_rows(metric: Any, sums: np.ndarray, *, array_rows: bool = False) -> np.ndarray:
     """Scores for each row of summed statistics, as ``metric._compute_score_from_stats(row).score``.
 
     ``sums`` is (rows, k). Its dtype decides the arithmetic exactly as in sacrebleu: float32 rows (its
@@ -22,6 +22,10 @@ def score_rows(metric: Any, sums: np.ndarray) -> np.ndarray:
     float64. BLEU, chrF (without eps smoothing) and TER are vectorised; any other metric or setting
     falls back to sacrebleu's own function row by row (so does float32 under numpy 1.x, whose scalar
     type promotion differs). Ranges: BLEU and chrF 0-100, TER >= 0 (can pass 100).
+
+    BLEU add-k with a non-integer value equals ``sentence_score``/``corpus_score``, which hand sacrebleu
+    Python lists. ``array_rows=True`` hands it numpy rows instead, as sacrebleu's ``paired_ar`` does, where
+    its in-place ``correct += smooth_value`` truncates on an integer row (kept so p-values stay equal).
     """
     sums = np.atleast_2d(np.asarray(sums))
     kind = type(metric).__name__
@@ -32,8 +36,32 @@ def score_rows(metric: Any, sums: np.ndarray) -> np.ndarray:
             return _chrf_rows(metric, sums)
         if kind == "TER":
             return _ter_rows(sums)
-    # sacrebleu's add-k smoothing adds to the statistics in place: give it copies.
-    return np.array([metric._compute_score_from_stats(row.copy()).score for row in sums])
+    # sacrebleu's add-k smoothing adds to the statistics in place (``correct[n - 1] += smooth_value``). Its
+    # sentence_score and corpus_score hand it Python lists, where ``3 += 0.5`` is 3.5; an int64 numpy row
+    # would truncate to 3 (issue 20). So integer and float64 rows go as lists of Python numbers (the same
+    # float64 arithmetic); float32 rows (sacrebleu's bootstrap passes numpy float32 rows) as copies.
+    if sums.dtype == np.float32 or array_rows:
+        return np.array([metric._compute_score_from_stats(row.copy()).score for row in sums])
+    return np.array([metric._compute_score_from_stats(row).score for row in sums.tolist()])
+
+
+def sum_stats(rows: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """Column sums of a statistics matrix in sacrebleu's order (``utils.sum_of_lists``: row after row from 0,
+    then ``start`` first when given, for a running total over chunks).
+
+    Integer counts sum exactly in any order; float columns (TER's mean reference length, thirds with three
+    references) do not, and numpy's pairwise ``sum`` can differ from sacrebleu's left-to-right sum in the
+    last bit (issue 20: a streamed TER of 24.14980628497633 against 24.149806284976314). ``cumsum`` adds
+    left to right, so its last row is sacrebleu's sum.
+    """
+    rows = np.atleast_2d(np.asarray(rows))
+    if start is not None:
+        rows = np.concatenate([np.atleast_2d(start).astype(rows.dtype), rows])
+    if rows.dtype.kind != "f":
+        return rows.sum(axis=0)
+    if not len(rows):
+        return np.zeros(rows.shape[1], dtype=rows.dtype)
+    return np.cumsum(rows, axis=0)[-1]
 
 
 def _float_type(sums: np.ndarray) -> type:
