@@ -178,7 +178,7 @@ def _score_streamed(src: Path, tgt: Path, refs: tuple[Path, ...], out_dir: Path,
                                    margin_k=options.margin_k, thresholds=options.thresholds,
                                    thresholds_origin=options.thresholds_origin)
     progress = click.get_current_context().with_resource(stage_bars(quiet or as_json))
-    from .io.langtags import base
+    from ..io.langtags import base
 
     run = score_stream(src, tgt, refs, out_dir, base(options.src_lang), base(options.tgt_lang), stream_options,
                        progress=progress)

@@ -33,7 +33,9 @@ def base(tag: str | None) -> str | None:
 def matches(want: str | None, have: str | None) -> bool:
     """True when ``have`` is ``want`` or one of its sub-tags (``zh`` matches ``zh-TW``; ``zh-CN`` not ``zh-TW``)."""
     w, h = normalize(want), normalize(have)
-    return bool(w and h) and (h == w or h.startswith(w + "-"))  # type: ignore[union-attr]
+    if not w or not h:
+        return False
+    return h == w or h.startswith(w + "-")
 
 
 def resolve(want: str | None, tags: Iterable[str]) -> list[str]:

@@ -114,7 +114,7 @@ def load(spec: str, cache_dir: Path | None = None) -> SegmentMetric:
     if getattr(plugin, "name", name) != name:
         raise fail(f"its name {plugin.name!r} differs from its entry point {name!r}")
     metric = PluginMetric(plugin, spec, cache_dir)
-    METRICS[name] = metric  # type: ignore[assignment]  # ClassVar vs Protocol instance attributes, as in base.py
+    METRICS[name] = metric
     _LOADED[name] = metric
     return metric
 

@@ -139,7 +139,7 @@ class CometModel:
     """A loaded unbabel-comet checkpoint (``regression_metric`` or ``unified_metric``) on one device."""
 
     def __init__(self, folder: Path, hparams: dict[str, Any], device: str) -> None:
-        from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast
+        from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast  # type: ignore[attr-defined]  # exported lazily by transformers 5, its stubs miss it
 
         ckpt = torch.load(folder / "checkpoints" / "model.ckpt", map_location="cpu", weights_only=True)
         state: dict[str, torch.Tensor] = ckpt["state_dict"] if "state_dict" in ckpt else ckpt
@@ -178,7 +178,7 @@ class CometModel:
         self.device = torch.device(device)
         for module in (self.encoder, self.mix, self.estimator):
             if module is not None:
-                module.to(self.device).eval()
+                module.to(self.device).eval()  # type: ignore[arg-type]  # transformers types .to() for PreTrainedModel only; nn.Module.to takes a device
 
     def _embed_layers(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         out = self.encoder(input_ids=ids, attention_mask=mask, output_hidden_states=True, return_dict=True)
