@@ -310,6 +310,9 @@ from .cli_compare import check, compare  # noqa: E402  (click-only module: keeps
 
 cli.add_command(compare)
 cli.add_command(check)
+from .cli_meta import meta  # noqa: E402
+
+cli.add_command(meta)
 
 
 def main(argv: list[str] | None = None) -> int:
