@@ -69,7 +69,7 @@ def meta_dict(result: MetaResult) -> dict[str, Any]:
                   "system_means": dict(zip(data.systems, (_num(x) for x in first.system.human_means)))
                   if first else {}},
         "metrics": metrics,
-        "significance": {"note": "p[a][b]: p-value of the null that b is at least as good as a (permutation test)",
+        "significance": {"note": "p[a][b]: p-value that metric a is better than metric b (paired permutation test; small = significant)",
                          **{stat: {a: {b: p for b, p in sorted(row.items())} for a, row in sorted(rows.items())}
                             for stat, rows in sorted(result.significance.items())}},
         "flag_validity": {f"{v.rule}|{v.target}": v.as_dict() for v in result.validity},

@@ -3,8 +3,8 @@
 - Intervals: 95% percentile bootstrap; each draw resamples items (all systems of an item together), seeded.
   Covered: segment Pearson, segment acc_eq grouped by item (at each metric's calibrated threshold, as
   ``PairwisePermutationSigDiff`` keeps it fixed), system Pearson and pairwise accuracy.
-- Significance, for each ordered pair (a, b): the p-value that b's figure is >= a's under the null, as
-  mt-metrics-eval's ``PermutationSigDiff(corr_b, corr_a)``: PERM-BOTH swaps of z-scored scores cell by cell
+- Significance, for each ordered pair (a, b): the p-value that a is better than b (the share of null draws
+  whose delta reaches the observed one), as mt-metrics-eval's ``PermutationSigDiff(corr_b, corr_a)``: PERM-BOTH swaps of z-scored scores cell by cell
   (segment Pearson) or system by system (system Pearson and pairwise accuracy); grouped acc_eq swaps the
   outcomes of pairwise comparisons (``PairwisePermutationSigDiff``). Kendall tau-b and pooled acc_eq get
   neither (a scipy call per draw over every cell would dominate the run).
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stats import complete_items, item_rows
+from .stats import complete_items, item_rows, scored_systems
 from .tiecal import pairs_of_rows
 
 __all__ = ["Resampling", "intervals", "significance"]
@@ -105,11 +105,11 @@ def intervals(human: np.ndarray, metric: np.ndarray, epsilon_item: float, settin
     has = np.isfinite(per_item)
     w_items = weights[:, has]
     out["segment_item.acc_eq"] = _percentile((w_items @ per_item[has]) / w_items.sum(axis=1)) if has.any() else None
-    items = complete_items(human, metric)
-    if len(items) >= 2 and n_sys >= 2:
+    items, rows = complete_items(human, metric), scored_systems(metric)
+    if len(items) >= 2 and len(rows) >= 2:
         w = weights[:, items]
-        hs = (w @ human[:, items].T) / w.sum(axis=1, keepdims=True)  # (draws, sys)
-        ms = (w @ metric[:, items].T) / w.sum(axis=1, keepdims=True)
+        hs = (w @ human[np.ix_(rows, items)].T) / w.sum(axis=1, keepdims=True)  # (draws, sys)
+        ms = (w @ metric[np.ix_(rows, items)].T) / w.sum(axis=1, keepdims=True)
         out["system.pearson"] = _percentile(_rows_pearson(hs, ms))
         out["system.pairwise_accuracy"] = _percentile(_rows_agreement(hs, ms))
     return out
@@ -122,7 +122,10 @@ def _zscore(x: np.ndarray) -> np.ndarray:
 
 def significance(human: np.ndarray, metric_a: np.ndarray, metric_b: np.ndarray, eps_a: float, eps_b: float,
                  settings: Resampling) -> dict[str, float]:
-    """p-values (null: b's figure >= a's by chance) keyed like `intervals`; equal draws for every statistic."""
+    """p-values that metric a is better than metric b, keyed like `intervals` (small: a significantly better);
+    mt-metrics-eval's ``sig_matrix[a, b]``, i.e. ``PermutationSigDiff(corr_b, corr_a)``."""
+    # Below, as in PermutationSigDiff(corr1, corr2): the tested delta is metric2 - metric1, metric2 being a.
+    metric_a, metric_b, eps_a, eps_b = metric_b, metric_a, eps_b, eps_a
     k = settings.n_permutations
     if k < 1:
         return {}
@@ -151,9 +154,11 @@ def significance(human: np.ndarray, metric_a: np.ndarray, metric_b: np.ndarray, 
         out["segment_item.acc_eq"] = larger / k
     items = complete_items(human, metric_a) if np.array_equal(complete_items(human, metric_a),
                                                               complete_items(human, metric_b)) else np.zeros(0, int)
-    if len(items) >= 2 and human.shape[0] >= 2:
-        hs = human[:, items].mean(axis=1)
-        sa, sb = _zscore(metric_a[:, items].mean(axis=1)), _zscore(metric_b[:, items].mean(axis=1))
+    rows = scored_systems(metric_a)
+    if len(items) >= 2 and len(rows) >= 2 and np.array_equal(rows, scored_systems(metric_b)):
+        hs = human[np.ix_(rows, items)].mean(axis=1)
+        sa = _zscore(metric_a[np.ix_(rows, items)].mean(axis=1))
+        sb = _zscore(metric_b[np.ix_(rows, items)].mean(axis=1))
         w = rng.integers(0, 2, size=(k, len(hs))).astype(bool)
         m1, m2 = np.where(w, sa, sb), np.where(w, sb, sa)
         hh = np.broadcast_to(hs, m1.shape)

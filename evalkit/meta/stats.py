@@ -24,10 +24,12 @@ __all__ = [
     "Segment",
     "System",
     "agreement",
+    "complete_items",
     "item_rows",
     "kendall_b",
     "pairwise_p_values",
     "pearson",
+    "scored_systems",
     "segment_stats",
     "soft_pairwise_accuracy",
     "system_stats",
@@ -131,21 +133,33 @@ def segment_stats(human: np.ndarray, metric: np.ndarray) -> Segment:
 
 
 def complete_items(human: np.ndarray, metric: np.ndarray) -> np.ndarray:
-    """Items (columns) rated by the humans and scored by the metric for every system."""
-    return np.flatnonzero(np.all(np.isfinite(human) & np.isfinite(metric), axis=0))
+    """Items (columns) rated by the humans and scored by the metric for every system the metric scores at all."""
+    scored = scored_systems(metric)
+    ok = np.isfinite(human[scored]) & np.isfinite(metric[scored])
+    return np.flatnonzero(np.all(ok, axis=0)) if len(scored) else np.zeros(0, dtype=np.intp)
+
+
+def scored_systems(metric: np.ndarray) -> np.ndarray:
+    """Systems (rows) with at least one metric value (a system without outputs has none)."""
+    return np.flatnonzero(np.isfinite(metric).any(axis=1))
 
 
 def system_stats(human: np.ndarray, metric: np.ndarray, num_permutations: int = 1000, seed: int = SPA_SEED) -> System:
-    """System means over the complete items; Pearson, pairwise accuracy and SPA of the metric's against the humans'."""
+    """System means over the complete items of the scored systems; Pearson, pairwise accuracy and SPA of the
+    metric's against the humans'. Means are NaN for systems the metric does not score."""
+    rows = scored_systems(metric)
     items = complete_items(human, metric)
-    h, m = human[:, items], metric[:, items]
-    hm, mm = h.mean(axis=1), m.mean(axis=1)
-    agree, pairs = agreement(hm, mm)
+    h, m = human[np.ix_(rows, items)], metric[np.ix_(rows, items)]
+    hm = np.full(human.shape[0], np.nan)
+    mm = np.full(human.shape[0], np.nan)
+    if len(items):
+        hm[rows], mm[rows] = h.mean(axis=1), m.mean(axis=1)
+    agree, pairs = agreement(hm[rows], mm[rows]) if len(items) else (0, 0)
     return System(
-        pearson(hm, mm),
+        pearson(hm[rows], mm[rows]) if len(items) else float("nan"),
         agree / pairs if pairs else float("nan"),
         soft_pairwise_accuracy(h, m, num_permutations, seed) if len(items) else float("nan"),
-        human.shape[0],
+        len(rows),
         len(items),
         tuple(float(x) for x in hm),
         tuple(float(x) for x in mm),

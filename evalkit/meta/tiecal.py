@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TieCalibrated", "acc23_at", "grouped", "pairs_of_rows", "pooled", "sweep"]
+__all__ = ["TieCalibrated", "acc23_at", "curve", "grouped", "pairs_of_rows", "pooled", "sweep"]
 
 _ENUMERATE = 2_000_000  # pairs in a threshold interval below which they are listed explicitly
 _BINS = 1024  # sub-intervals of a listed interval; only those that can hold the maximum are sorted
@@ -85,23 +85,31 @@ def _classify(h: np.ndarray, m: np.ndarray, i: np.ndarray, j: np.ndarray) -> tup
     return np.abs(dm), concordant, dh == 0, dm == 0
 
 
+def curve(human: np.ndarray, metric: np.ndarray, rows: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Every threshold tau_optimization tries and the mean acc23 over ``rows`` at each; pairs and rows counted."""
+    h, m = np.asarray(human, dtype=np.float64), np.asarray(metric, dtype=np.float64)
+    i, j, owner = pairs_of_rows(rows)
+    if not len(i):
+        return np.zeros(0), np.zeros(0), 0, 0
+    diff, concordant, htie, mtie = _classify(h, m, i, j)
+    counts = np.bincount(owner)
+    used = np.flatnonzero(counts)
+    weight = 1.0 / (counts[owner] * len(used))
+    per_row = np.bincount(owner, weights=concordant | (htie & mtie))[used] / counts[used]
+    thresholds, accs = sweep(diff, concordant, htie, weight, float(np.mean(per_row)))
+    return thresholds, accs, len(i), len(used)
+
+
 def grouped(human: np.ndarray, metric: np.ndarray, rows: Sequence[np.ndarray]) -> TieCalibrated:
     """acc_eq averaged over ``rows`` (arrays of indices into ``human``/``metric``), one threshold for all.
 
     Rows with fewer than two items are left out of the mean, as mt-metrics-eval leaves them out.
     """
-    h, m = np.asarray(human, dtype=np.float64), np.asarray(metric, dtype=np.float64)
-    i, j, owner = pairs_of_rows(rows)
-    if not len(i):
+    thresholds, accs, pairs, n_rows = curve(human, metric, rows)
+    if not pairs:
         return TieCalibrated(float("nan"), 0.0, 0, 0)
-    diff, concordant, htie, mtie = _classify(h, m, i, j)
-    counts = np.bincount(owner)
-    used = np.flatnonzero(counts)
-    weight = 1.0 / (counts[owner] * len(used))
-    base = float(np.sum(weight * (concordant | (htie & mtie))))
-    thresholds, accs = sweep(diff, concordant, htie, weight, base)
     best = int(np.argmax(accs))
-    return TieCalibrated(float(min(max(accs[best], 0.0), 1.0)), float(thresholds[best]), len(i), len(used))
+    return TieCalibrated(float(min(max(accs[best], 0.0), 1.0)), float(thresholds[best]), pairs, n_rows)
 
 
 def acc23_at(human: np.ndarray, metric: np.ndarray, epsilon: float) -> float:
