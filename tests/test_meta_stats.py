@@ -129,10 +129,19 @@ def test_significance_prefers_the_better_metric() -> None:
     good, bad = human + 0.3 * rng.normal(size=human.shape), rng.normal(size=human.shape)
     settings = resample.Resampling(n_bootstrap=200, n_permutations=200, seed=1)
     # p[a][b]: p-value that a is better than b. good over bad: tiny; bad over good: large.
-    p_good_first = resample.significance(human, good, bad, 0.0, 0.0, settings)
-    p_bad_first = resample.significance(human, bad, good, 0.0, 0.0, settings)
-    assert p_good_first["segment.pearson"] < 0.01 < 0.99 < p_bad_first["segment.pearson"]
-    assert p_good_first["segment_item.acc_eq"] < 0.01
+    p = resample.significance(human, {"good": good, "bad": bad}, {"good": 0.0, "bad": 0.0}, settings)
+    for stat in ("segment.pearson", "segment_item.acc_eq"):
+        assert p[stat]["good"]["bad"] < 0.01 < 0.99 < p[stat]["bad"]["good"]
+    assert p["system.pearson"]["good"]["bad"] <= p["system.pearson"]["bad"]["good"]
     ci = resample.intervals(human, good, 0.0, settings)
     low, high = ci["segment.pearson"]
     assert low < stats.pearson(human.ravel(), good.ravel()) < high
+
+
+def test_pooled_scipy_path_equals_prefix_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Many distinct human scores take the scipy tau-b route for the cross sums; both routes give the same counts.
+    rng = np.random.default_rng(11)
+    human, metric = np.round(rng.normal(size=200), 1), np.round(rng.normal(size=200), 1)
+    prefix = [tiecal.acc23_at(human, metric, t) for t in (0.0, 0.2, 0.5)]
+    monkeypatch.setattr(tiecal, "_PREFIX_CELLS", 0)
+    assert [tiecal.acc23_at(human, metric, t) for t in (0.0, 0.2, 0.5)] == prefix

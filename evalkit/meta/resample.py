@@ -84,17 +84,14 @@ def intervals(human: np.ndarray, metric: np.ndarray, epsilon_item: float, settin
     weights = np.stack([np.bincount(d, minlength=n_items) for d in draws]).astype(np.float64)  # (draws, items)
     rated = np.isfinite(human) & np.isfinite(metric)
     out: dict[str, tuple[float, float] | None] = {}
-    # Segment Pearson: weighted moments over cells, each cell weighted by how often its item was drawn.
+    # Segment Pearson from per-item sums (count, h, m, hm, hh, mm): a draw weights each item by its draw count.
     h, m = np.where(rated, human, 0.0), np.where(rated, metric, 0.0)
-    cw = weights[:, None, :] * rated[None, :, :]  # (draws, sys, items)
-    n = cw.sum(axis=(1, 2))
-    mh = (cw * h).sum(axis=(1, 2)) / n
-    mm = (cw * m).sum(axis=(1, 2)) / n
-    cov = (cw * h * m).sum(axis=(1, 2)) / n - mh * mm
-    vh = (cw * h * h).sum(axis=(1, 2)) / n - mh * mh
-    vm = (cw * m * m).sum(axis=(1, 2)) / n - mm * mm
+    sums = np.stack([rated.sum(axis=0), h.sum(axis=0), m.sum(axis=0), (h * m).sum(axis=0), (h * h).sum(axis=0),
+                     (m * m).sum(axis=0)], axis=1).astype(np.float64)  # (items, 6)
+    n, sh, sm, shm, shh, smm = (weights @ sums).T
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["segment.pearson"] = _percentile(cov / np.sqrt(vh * vm))
+        cov = shm / n - (sh / n) * (sm / n)
+        out["segment.pearson"] = _percentile(cov / np.sqrt((shh / n - (sh / n) ** 2) * (smm / n - (sm / n) ** 2)))
     correct, owner, _ = _pair_outcomes(human, metric, epsilon_item)
     per_item = np.full(n_items, np.nan)
     if len(owner):
@@ -120,49 +117,88 @@ def _zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 0 else x - x.mean()
 
 
-def significance(human: np.ndarray, metric_a: np.ndarray, metric_b: np.ndarray, eps_a: float, eps_b: float,
-                 settings: Resampling) -> dict[str, float]:
-    """p-values that metric a is better than metric b, keyed like `intervals` (small: a significantly better);
-    mt-metrics-eval's ``sig_matrix[a, b]``, i.e. ``PermutationSigDiff(corr_b, corr_a)``."""
-    # Below, as in PermutationSigDiff(corr1, corr2): the tested delta is metric2 - metric1, metric2 being a.
-    metric_a, metric_b, eps_a, eps_b = metric_b, metric_a, eps_b, eps_a
-    k = settings.n_permutations
-    if k < 1:
+def _pearson_from_sums(n: int, sh: float, shh: float, sm: np.ndarray, smm: np.ndarray, shm: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (shm / n - sh / n * sm / n) / np.sqrt((shh / n - (sh / n) ** 2) * (smm / n - (sm / n) ** 2))
+
+
+def _signs(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
+    return rng.integers(0, 2, size=(k, n)).astype(np.float32)
+
+
+def significance(human: np.ndarray, oriented: dict[str, np.ndarray], epsilons: dict[str, float],
+                 settings: Resampling) -> dict[str, dict[str, dict[str, float]]]:
+    """p[statistic][a][b]: p-value that metric a is better than metric b (small: significant).
+
+    mt-metrics-eval's ``sig_matrix[a, b]`` (``PermutationSigDiff(corr_b, corr_a)``): the share of null draws whose
+    delta a - b reaches the observed one. Over the cells every metric scores; one set of draws serves every pair
+    of metrics (as ``pce`` shares its draws between system pairs), and each figure's pieces are linear in the
+    swap mask, so the draws are a few matrix products.
+    """
+    k, names = settings.n_permutations, list(oriented)
+    if k < 1 or len(names) < 2:
         return {}
     rng = np.random.default_rng(settings.seed)
-    out: dict[str, float] = {}
-    rated = np.isfinite(human) & np.isfinite(metric_a) & np.isfinite(metric_b)
-    h = human[rated]
-    za, zb = _zscore(metric_a[rated]), _zscore(metric_b[rated])
-    delta = _rows_pearson(h[None], zb[None])[0] - _rows_pearson(h[None], za[None])[0]
-    larger = 0
-    for start in range(0, k, _CHUNK):
-        w = rng.integers(0, 2, size=(min(_CHUNK, k - start), len(h))).astype(bool)
-        m1, m2 = np.where(w, za, zb), np.where(w, zb, za)
-        larger += int(np.sum(_rows_pearson(np.broadcast_to(h, m1.shape), m2)
-                             - _rows_pearson(np.broadcast_to(h, m1.shape), m1) >= delta))
-    out["segment.pearson"] = larger / k
-    ca, owner, weight = _pair_outcomes(human, metric_a, eps_a)
-    cb, owner_b, _ = _pair_outcomes(human, metric_b, eps_b)
-    if len(ca) and len(ca) == len(cb) and np.array_equal(owner, owner_b):
-        delta = float(np.sum(weight * (cb - ca)))
-        diff = weight * (cb - ca)
-        larger = 0
+    common = np.isfinite(human) & np.all([np.isfinite(v) for v in oriented.values()], axis=0)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+
+    def record(stat: str, observed: np.ndarray, draws: np.ndarray) -> None:
+        # observed: per metric figure (M,); draws: (k, M, M) null deltas a - b.
+        table = out.setdefault(stat, {})
+        for x, a in enumerate(names):
+            for y, b in enumerate(names):
+                if x != y and np.isfinite(observed[x]) and np.isfinite(observed[y]):
+                    table.setdefault(a, {})[b] = float(np.mean(draws[:, x, y] >= observed[x] - observed[y]))
+
+    h = human[common]
+    n = len(h)
+    if n >= 3:
+        z = np.stack([_zscore(oriented[m][common]) for m in names], axis=1)  # (cells, M)
+        sh, shh = float(h.sum()), float((h * h).sum())
+        base = _pearson_from_sums(n, sh, shh, z.sum(axis=0), (z * z).sum(axis=0), (h[:, None] * z).sum(axis=0))
+        draws = np.empty((k, len(names), len(names)))
+        cols = np.concatenate([z, z * z, h[:, None] * z], axis=1).astype(np.float32)
         for start in range(0, k, _CHUNK):
-            swap = rng.integers(0, 2, size=(min(_CHUNK, k - start), len(diff))).astype(bool)
-            larger += int(np.sum(np.where(swap, -diff, diff).sum(axis=1) >= delta))
-        out["segment_item.acc_eq"] = larger / k
-    items = complete_items(human, metric_a) if np.array_equal(complete_items(human, metric_a),
-                                                              complete_items(human, metric_b)) else np.zeros(0, int)
-    rows = scored_systems(metric_a)
-    if len(items) >= 2 and len(rows) >= 2 and np.array_equal(rows, scored_systems(metric_b)):
+            w = _signs(rng, min(_CHUNK, k - start), n)  # 1: the cell keeps metric a's score
+            taken = w @ cols  # (draws, 3M): sums over the cells where w = 1
+            rest = cols.sum(axis=0) - taken
+            m = len(names)
+            # hybrid a' = w * a + (1 - w) * b, hybrid b' = w * b + (1 - w) * a
+            for x in range(m):
+                for y in range(m):
+                    if x == y:
+                        continue
+                    parts_a = [taken[:, j * m + x] + rest[:, j * m + y] for j in range(3)]
+                    parts_b = [taken[:, j * m + y] + rest[:, j * m + x] for j in range(3)]
+                    draws[start:start + len(w), x, y] = (_pearson_from_sums(n, sh, shh, *parts_a)
+                                                         - _pearson_from_sums(n, sh, shh, *parts_b))
+        record("segment.pearson", base, draws)
+    # acc_eq per item: swap the outcomes of pairwise comparisons (PairwisePermutationSigDiff); linear in the swaps.
+    outcomes = [_pair_outcomes(np.where(common, human, np.nan), np.where(common, oriented[m], np.nan), epsilons[m])
+                for m in names]
+    if len(outcomes[0][0]):
+        weighted = np.stack([c * wt for c, _, wt in outcomes], axis=1).astype(np.float64)  # (pairs, M)
+        observed = weighted.sum(axis=0)
+        draws = np.empty((k, len(names), len(names)))
+        for start in range(0, k, _CHUNK):
+            signs = 1.0 - 2.0 * _signs(rng, min(_CHUNK, k - start), len(weighted))  # -1: swapped
+            signed = signs @ weighted.astype(np.float32)  # (draws, M)
+            draws[start:start + len(signs)] = signed[:, :, None] - signed[:, None, :]
+        record("segment_item.acc_eq", observed, draws)
+    rows = np.flatnonzero(np.all([np.isfinite(v).any(axis=1) for v in oriented.values()], axis=0))
+    items = np.flatnonzero(np.all(common[rows], axis=0)) if len(rows) else np.zeros(0, dtype=np.intp)
+    if len(items) >= 2 and len(rows) >= 2:
         hs = human[np.ix_(rows, items)].mean(axis=1)
-        sa = _zscore(metric_a[np.ix_(rows, items)].mean(axis=1))
-        sb = _zscore(metric_b[np.ix_(rows, items)].mean(axis=1))
+        zs = np.stack([_zscore(oriented[m][np.ix_(rows, items)].mean(axis=1)) for m in names], axis=1)  # (sys, M)
         w = rng.integers(0, 2, size=(k, len(hs))).astype(bool)
-        m1, m2 = np.where(w, sa, sb), np.where(w, sb, sa)
-        hh = np.broadcast_to(hs, m1.shape)
+        hh = np.broadcast_to(hs, w.shape)
         for key, fn in (("system.pearson", _rows_pearson), ("system.pairwise_accuracy", _rows_agreement)):
-            delta = fn(hs[None], sb[None])[0] - fn(hs[None], sa[None])[0]
-            out[key] = float(np.mean(fn(hh, m2) - fn(hh, m1) >= delta))
+            observed = np.array([fn(hs[None], zs[None, :, x])[0] for x in range(len(names))])
+            draws = np.empty((k, len(names), len(names)))
+            for x in range(len(names)):
+                for y in range(len(names)):
+                    if x != y:
+                        a, b = zs[:, x], zs[:, y]
+                        draws[:, x, y] = fn(hh, np.where(w, a, b)) - fn(hh, np.where(w, b, a))
+            record(key, observed, draws)
     return out

@@ -17,7 +17,7 @@ from .scoring import METRICS, available, score_texts
 from .stats import SPA_SEED, Segment, System, segment_stats, system_stats
 from .validity import RuleValidity, flag_codes, flag_validity
 
-__all__ = ["MetaOptions", "MetaResult", "MetricMeta", "run_meta", "use_reference_system"]
+__all__ = ["MetaOptions", "MetaResult", "MetricMeta", "evaluate", "item_lines", "run_meta", "use_reference_system"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,24 @@ def _languages(data: HumanSet, lp: str) -> tuple[str, str]:
     return detect_lang(src) if src else "und", detect_lang(tgt) if tgt else "und"
 
 
+def evaluate(human: np.ndarray, raw: dict[str, np.ndarray], signatures: dict[str, str],
+             options: MetaOptions) -> tuple[dict[str, MetricMeta], dict[str, dict[str, dict[str, float]]]]:
+    """Every figure of each metric's (systems, items) values against ``human`` (NaN: none), and the
+    significance between every two metrics. A metric whose registry entry says lower is better is negated."""
+    metrics: dict[str, MetricMeta] = {}
+    oriented: dict[str, np.ndarray] = {}
+    for name, values in raw.items():
+        entry = METRICS.get(name)
+        oriented[name] = values if entry is None or entry.higher_is_better else -values
+        seg = segment_stats(human, oriented[name])
+        sysl = system_stats(human, oriented[name], options.spa_permutations, SPA_SEED)
+        ci = intervals(human, oriented[name], seg.acc_eq_item.epsilon, options.resampling)
+        metrics[name] = MetricMeta(name, signatures.get(name, ""), seg, sysl, ci, values)
+    epsilons = {name: m.segment.acc_eq_item.epsilon for name, m in metrics.items()}
+    sig = significance(human, oriented, epsilons, options.resampling)
+    return metrics, sig
+
+
 def run_meta(data: HumanSet, options: MetaOptions = MetaOptions()) -> MetaResult:
     """Score every rated (system, item) that has a text with each metric that can run, then compute the figures."""
     start = time.perf_counter()
@@ -107,27 +125,12 @@ def run_meta(data: HumanSet, options: MetaOptions = MetaOptions()) -> MetaResult
     references = [data.refs[i] for _, i in cells]
     values, signatures = score_texts(names, sources, targets, references, src_lang, tgt_lang, options.model,
                                      options.cache_dir)
-    metrics: dict[str, MetricMeta] = {}
-    oriented: dict[str, np.ndarray] = {}
     human = np.where(rated, data.human, np.nan)
+    raw: dict[str, np.ndarray] = {}
     for name in names:
-        raw = np.full(data.human.shape, np.nan)
-        raw[cells[:, 0], cells[:, 1]] = values[name]
-        sign = 1.0 if METRICS[name].higher_is_better else -1.0
-        oriented[name] = sign * raw
-        seg = segment_stats(human, oriented[name])
-        sysl = system_stats(human, oriented[name], options.spa_permutations, SPA_SEED)
-        ci = intervals(human, oriented[name], seg.acc_eq_item.epsilon, options.resampling)
-        metrics[name] = MetricMeta(name, signatures.get(name, ""), seg, sysl, ci, raw)
-    sig: dict[str, dict[str, dict[str, float]]] = {}
-    for a in names:
-        for b in names:
-            if a == b:
-                continue
-            ps = significance(human, oriented[a], oriented[b], metrics[a].segment.acc_eq_item.epsilon,
-                              metrics[b].segment.acc_eq_item.epsilon, options.resampling)
-            for stat, p in ps.items():
-                sig.setdefault(stat, {}).setdefault(a, {})[b] = p
+        raw[name] = np.full(data.human.shape, np.nan)
+        raw[name][cells[:, 0], cells[:, 1]] = values[name]
+    metrics, sig = evaluate(human, raw, signatures, options)
     validity: tuple[RuleValidity, ...] = ()
     if options.flags and data.kind != "verdicts" and len(cells):
         codes_by_cell: list[frozenset[str]] = []

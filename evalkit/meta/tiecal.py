@@ -24,6 +24,7 @@ import numpy as np
 __all__ = ["TieCalibrated", "acc23_at", "curve", "grouped", "pairs_of_rows", "pooled", "sweep"]
 
 _ENUMERATE = 2_000_000  # pairs in a threshold interval below which they are listed explicitly
+_PREFIX_CELLS = 20_000_000  # human classes x items up to which cross sums use prefix counts (int32, 80 MB)
 _BINS = 1024  # sub-intervals of a listed interval; only those that can hold the maximum are sorted
 
 
@@ -127,15 +128,19 @@ class _Sorted:
     def upto(self, base: np.ndarray, t: float) -> np.ndarray:
         """For each ``base`` value b: how many values v have v - b <= t, in float arithmetic exactly as a
         pair's difference is computed (``m_j - m_i``), not as ``b + t`` rounds."""
+        return self.cum[self.distinct_upto(base, t)]
+
+    def distinct_upto(self, base: np.ndarray, t: float) -> np.ndarray:
+        """For each ``base`` value b: how many distinct values v have v - b <= t."""
         u, n = self.u, len(self.u)
         if np.isinf(t):
-            return np.full(len(base), self.cum[-1], dtype=np.intp)
+            return np.full(len(base), n, dtype=np.intp)
         p = np.searchsorted(u, base + t, side="right")
         while True:  # a step or two over distinct values at most: v - b is monotone in v
             up = (p < n) & (u[np.minimum(p, n - 1)] - base <= t)
             down = (p > 0) & (u[np.maximum(p - 1, 0)] - base > t)
             if not (up.any() or down.any()):
-                return self.cum[p]
+                return p
             p = p + up - down
 
     def below(self, top: np.ndarray, t: float) -> np.ndarray:
@@ -183,12 +188,24 @@ class _Pooled:
         first = np.r_[True, self.gh[1:] != self.gh[:-1]]
         starts = np.flatnonzero(first)
         sizes = np.diff(np.r_[starts, n])
-        self.groups = [(int(a), int(a + k), _Sorted(self.gm[a:a + k])) for a, k in zip(starts, sizes) if k > 1]
         self.sorted_m = _Sorted(self.m)
+        # Exact integer keys (human group, metric rank) in group order: a partner search is one searchsorted.
+        span = len(self.sorted_m.u) + 1
+        self.group_base = (np.cumsum(first) - 1).astype(np.int64) * span
+        self.group_key = self.group_base + np.searchsorted(self.sorted_m.u, self.gm)
         self.human_tied = int((sizes * (sizes - 1) // 2).sum())
         self._cache: dict[float, tuple[int, int, int]] = {}
         self.p_key = 2 * self.pos + 1
-        self.sign_p = _signed_sum(self.p_key.astype(np.float64), self.h)
+        # Few distinct human scores (MQM): prefix counts per human class make each cross sum O(n), no sort.
+        classes, self.ci = np.unique(self.h, return_inverse=True)
+        self.prefix: np.ndarray | None = None
+        if len(classes) * n <= _PREFIX_CELLS:
+            below = self.ci[None, :] < np.arange(len(classes) + 1)[:, None]  # (classes + 1, n)
+            self.prefix = np.zeros((len(classes) + 1, n + 1), dtype=np.int32)
+            np.cumsum(below, axis=1, out=self.prefix[:, 1:])
+            self.sign_p = 0
+        else:
+            self.sign_p = _signed_sum(self.p_key.astype(np.float64), self.h)
 
     def within(self, t: float) -> tuple[int, int]:
         """(pairs with metric difference <= t, of them the human-tied ones)."""
@@ -202,19 +219,34 @@ class _Pooled:
 
     def _counts(self, t: float) -> tuple[int, int, int]:
         pairs = int((self.sorted_m.upto(self.m, t) - (self.pos + 1)).sum())
-        tied = 0
-        for a, b, group in self.groups:  # within each human group (metric-sorted): partners after i
-            tied += int((group.upto(self.gm[a:b], t) - np.arange(1, b - a + 1)).sum())
+        # Within each human group (metric-sorted): partners after i with a metric rank the threshold reaches.
+        reach = self.group_base + self.sorted_m.distinct_upto(self.gm, t) - 1
+        tied = int((np.searchsorted(self.group_key, reach, side="right") - (self.pos + 1)).sum())
         # Union of the points P (key 2k+1 at metric position k) and their copies Q, placed so that copy j sits
         # below point i exactly when m_j - m_i <= t. Cross pairs then sum to 2 * (concordant - discordant) over
         # the pairs with difference > t; pairs inside P or inside Q cancel out.
-        q_key = 2 * self.sorted_m.below(self.m, t)
-        keys = np.r_[q_key, self.p_key].astype(np.float64)
-        y = np.r_[self.h, self.h]
-        cross = _signed_sum(keys, y) - self.sign_p - _signed_sum(q_key.astype(np.float64), self.h)
+        lower = self.sorted_m.below(self.m, t)
+        if self.prefix is not None:
+            cross = self._cross(lower)
+        else:
+            q_key = 2 * lower
+            keys = np.r_[q_key, self.p_key].astype(np.float64)
+            y = np.r_[self.h, self.h]
+            cross = _signed_sum(keys, y) - self.sign_p - _signed_sum(q_key.astype(np.float64), self.h)
         beyond_untied = (self.total - pairs) - (self.human_tied - tied)  # concordant + discordant beyond t
         concordant = (beyond_untied + cross // 2) // 2
         return int(concordant + tied), pairs, tied
+
+    def _cross(self, lower: np.ndarray) -> int:
+        """The cross sum from prefix counts: copy j is above the points at positions < lower[j], below the rest,
+        so its pairs sum to (all signs of j) - 2 * (signs of j over positions < lower[j])."""
+        assert self.prefix is not None
+        n, c = self.n, self.ci
+        above_all = n - self.prefix[c + 1, n].astype(np.int64)
+        below_all = self.prefix[c, n].astype(np.int64)
+        above = lower - self.prefix[c + 1, lower].astype(np.int64)
+        below = self.prefix[c, lower].astype(np.int64)
+        return int(((above_all - below_all) - 2 * (above - below)).sum())
 
     def accuracy_count(self, t: float) -> int:
         """(concordant pairs with difference > t) + (human-tied pairs with difference <= t)."""
