@@ -18,6 +18,8 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--src", type=_FILE, help="Source, one segment a line (with a segment-score TSV).")
 @click.option("--system-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of system outputs, one file per system named *.SYSTEM.* (with a segment-score TSV).")
+@click.option("--system-map", "system_map", multiple=True, metavar="SCORED=FILE",
+              help="A system named differently in the scores and the output files, e.g. Nemo=NVIDIA-NeMo (repeatable).")
 @click.option("--ref", "refs", type=_FILE, multiple=True,
               help="Reference file, one segment a line (line = seg_id); repeat for several.")
 @click.option("--ref-system", default=None, help="Use this system's outputs as references (e.g. refA) and leave it out.")
@@ -34,7 +36,7 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="Embedding cache folder (default $EVALKIT_CACHE or ~/.cache/evalkit).")
 @click.option("--json", "as_json", is_flag=True, help="Print meta.json to stdout instead of the table.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def meta(human: Path, out_dir: Path, src: Path | None, system_dir: Path | None, refs: tuple[Path, ...],
+def meta(human: Path, out_dir: Path, src: Path | None, system_dir: Path | None, system_map: tuple[str, ...], refs: tuple[Path, ...],
          ref_system: str | None, lp: str, metrics: tuple[str, ...], n_bootstrap: int, n_permutations: int, seed: int,
          no_flags: bool, model: str, cache_dir: Path | None, as_json: bool, quiet: bool) -> None:
     """Meta-evaluate metrics against HUMAN judgements with the WMT metrics task's statistics.
@@ -58,8 +60,16 @@ def meta(human: Path, out_dir: Path, src: Path | None, system_dir: Path | None, 
     from .meta.resample import Resampling
     from .meta.run import MetaOptions, item_lines, run_meta, use_reference_system
 
+    from .errors import UsageError
+
+    aliases = {}
+    for spec in system_map:
+        scored, sep, filed = spec.partition("=")
+        if not sep or not scored or not filed:
+            raise UsageError(f"--system-map {spec!r} is not SCORED=FILE", "write it as Nemo=NVIDIA-NeMo")
+        aliases[scored] = filed
     kind_tsv = src is not None or system_dir is not None or human.name.endswith(".seg.score")
-    data = read_human(human, src=src, system_dir=system_dir, refs=refs if kind_tsv else ())
+    data = read_human(human, src=src, system_dir=system_dir, refs=refs if kind_tsv else (), aliases=aliases)
     if refs and not kind_tsv:
         data = item_lines(data, refs)
     if ref_system:

@@ -41,11 +41,13 @@ def _score(raw: str, path: Path, line: int) -> float:
         raise InputError(path, f"score {raw!r} is not a number or None", "fix the score column", line=line) from None
 
 
-def _system_files(system_dir: Path, systems: Sequence[str]) -> dict[str, Path]:
+def _system_files(system_dir: Path, systems: Sequence[str], aliases: dict[str, str]) -> dict[str, Path]:
+    """Each system's output file: its name (or its alias, e.g. ``Nemo`` -> ``NVIDIA-NeMo``) between dots."""
     files = sorted(p for p in system_dir.iterdir() if p.is_file() and not p.name.startswith("."))
     found: dict[str, Path] = {}
     for system in systems:
-        hits = [p for p in files if f".{system}." in p.name or p.stem == system]
+        name = aliases.get(system, system)
+        hits = [p for p in files if f".{name}." in p.name or p.stem == name]
         if len(hits) > 1:
             raise InputError(system_dir, f"{len(hits)} files match system {system!r}: "
                              f"{', '.join(p.name for p in hits)}", "keep one output file per system")
@@ -55,7 +57,7 @@ def _system_files(system_dir: Path, systems: Sequence[str]) -> dict[str, Path]:
 
 
 def _texts(human: np.ndarray, systems: tuple[str, ...], src: Path | None, system_dir: Path | None,
-           refs: Sequence[Path], origin: Path) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...],
+           refs: Sequence[Path], origin: Path, aliases: dict[str, str]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...],
                                                        tuple[tuple[str, ...], ...], list[str]]:
     n_items = human.shape[1]
     warnings: list[str] = []
@@ -64,7 +66,7 @@ def _texts(human: np.ndarray, systems: tuple[str, ...], src: Path | None, system
         raise InputError(src, f"{len(sources)} lines, but the scores name segment {n_items}",
                          "give the source the scores were made on")
     targets: list[tuple[str, ...]] = []
-    files = _system_files(system_dir, systems) if system_dir else {}
+    files = _system_files(system_dir, systems, aliases) if system_dir else {}
     for k, system in enumerate(systems):
         if system in files:
             lines = text_lines(files[system])
@@ -88,7 +90,7 @@ def _texts(human: np.ndarray, systems: tuple[str, ...], src: Path | None, system
 
 
 def read_segment_scores(path: Path, src: Path | None = None, system_dir: Path | None = None,
-                        refs: Sequence[Path] = ()) -> HumanSet:
+                        refs: Sequence[Path] = (), aliases: dict[str, str] | None = None) -> HumanSet:
     """A ``system score seg_id`` TSV (header line first) and the texts it scores; ``None`` scores are unrated."""
     lines = text_lines(path)
     if not lines:
@@ -111,9 +113,9 @@ def read_segment_scores(path: Path, src: Path | None = None, system_dir: Path | 
     n_items = max(max(s) for s in scores.values())
     human = np.full((len(systems), n_items), np.nan)
     for k, system in enumerate(systems):
-        for seg, value in scores[system].items():
-            human[k, seg - 1] = value
-    sources, targets, ref_rows, warnings = _texts(human, systems, src, system_dir, refs, path)
+        for seg_id, value in scores[system].items():
+            human[k, seg_id - 1] = value
+    sources, targets, ref_rows, warnings = _texts(human, systems, src, system_dir, refs, path, aliases or {})
     return HumanSet(systems, tuple(str(i) for i in range(1, n_items + 1)), human, sources, targets, ref_rows,
                     str(path), "segment-scores", tuple(warnings), lp=lp_of(src.name) if src else lp_of(path.name))
 
@@ -178,7 +180,7 @@ def read_verdicts(path: Path) -> HumanSet:
 
 
 def read_human(path: Path, *, src: Path | None = None, system_dir: Path | None = None,
-               refs: Sequence[Path] = ()) -> HumanSet:
+               refs: Sequence[Path] = (), aliases: dict[str, str] | None = None) -> HumanSet:
     """Read HUMAN in whichever supported format it is (see the module docstring)."""
     name = path.name.lower()
     if path.is_dir():
@@ -199,6 +201,6 @@ def read_human(path: Path, *, src: Path | None = None, system_dir: Path | None =
     if first and len(first[0].split()) == 3:
         if src is None or system_dir is None:
             raise UsageError(f"{path} holds scores only", "give the texts with --src SOURCE and --system-dir FOLDER")
-        return read_segment_scores(path, src, system_dir, refs)
+        return read_segment_scores(path, src, system_dir, refs, aliases)
     raise InputError(path, "not a known human-score format", "give Google's MQM TSV (or .tar.gz), a segment-score TSV, "
                      "an mt-metrics-eval .seg.score file or verdicts JSONL", line=1)

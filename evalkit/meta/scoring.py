@@ -108,14 +108,14 @@ def score_texts(names: Sequence[str], sources: Sequence[str], targets: Sequence[
     for name in names:
         metric = METRICS[name]
         keep = with_refs if metric.needs_reference else ok
-        idx = np.flatnonzero(keep)
+        idx = [int(i) for i in np.flatnonzero(keep)]
         out = np.full(n, np.nan)
         if metric.needs_embeddings and vectors is None:
             from ..embed import get_encoder
             from ..pipeline import embedding_signature
 
             encoder = get_encoder(model, cache_dir)
-            src_idx = np.flatnonzero(ok)
+            src_idx = [int(i) for i in np.flatnonzero(ok)]
             vectors = (np.zeros((n, 0)), np.zeros((n, 0)))
             sv, tv = encoder.encode([sources[i] for i in src_idx]), encoder.encode([targets[i] for i in src_idx])
             full_s, full_t = np.zeros((n, sv.shape[1])), np.zeros((n, tv.shape[1]))
@@ -128,7 +128,7 @@ def score_texts(names: Sequence[str], sources: Sequence[str], targets: Sequence[
             vectors[0][idx] if vectors is not None else None, vectors[1][idx] if vectors is not None else None,
             model_sig,
         )
-        if len(idx):
+        if idx:
             out[idx] = metric.values(ctx)
             signatures[name] = metric.signature(ctx)
         values[name] = out

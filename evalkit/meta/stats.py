@@ -40,7 +40,7 @@ SPA_SEED = 4  # pce.compute_pairwise_p_values' default seed
 
 def kendall_b(human: np.ndarray, metric: np.ndarray) -> float:
     """Kendall tau-b (scipy, O(n log n)); NaN when either side is constant."""
-    import scipy.stats
+    import scipy.stats  # type: ignore[import-untyped]
 
     if len(human) < 2:
         return float("nan")
@@ -49,7 +49,7 @@ def kendall_b(human: np.ndarray, metric: np.ndarray) -> float:
 
 def pearson(human: np.ndarray, metric: np.ndarray) -> float:
     """Pearson's r (scipy); NaN when either side is constant or shorter than 2."""
-    import scipy.stats
+    import scipy.stats  # type: ignore[import-untyped]
 
     if len(human) < 2 or np.ptp(human) == 0 or np.ptp(metric) == 0:
         return float("nan")

@@ -157,7 +157,7 @@ class _Sorted:
 
 def _signed_sum(x: np.ndarray, y: np.ndarray) -> int:
     """Sum over pairs of sign(dx) * sign(dy), concordant minus discordant, recovered exactly from scipy's tau-b."""
-    import scipy.stats
+    import scipy.stats  # type: ignore[import-untyped]
 
     n = len(x)
     tot = n * (n - 1) // 2
@@ -305,7 +305,7 @@ def pooled(human: np.ndarray, metric: np.ndarray) -> TieCalibrated:
         n_lo, n_hi = row.within(lo)[0], row.within(hi)[0]
         mid = lo + (hi - lo) / 2
         if n_hi - n_lo <= _ENUMERATE or not lo < mid < hi:
-            _leaf(row, lo, hi, best[0], offer)
+            _leaf(row, lo, hi, int(best[0]), offer)
             continue
         offer(row.accuracy_count(mid), _largest_diff_upto(row, mid))
         for part in ((lo, mid), (mid, hi)):
