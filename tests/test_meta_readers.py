@@ -98,3 +98,31 @@ def test_newstest2021_scores_equal_the_published_file() -> None:
     assert len(with_text) == 8
     h = data.human[with_text]
     assert int((h <= -5).sum()) == 2738 and int((h == 0).sum()) == 1491
+
+
+def test_mt_metrics_eval_layout(tmp_path: Path) -> None:
+    # <testset>/human-scores/<lp>.<name>.seg.score: system<TAB>score, one line per segment; None unrated.
+    root = tmp_path / "wmt99"
+    (root / "human-scores").mkdir(parents=True)
+    (root / "sources").mkdir()
+    (root / "system-outputs" / "de-en").mkdir(parents=True)
+    (root / "human-scores" / "de-en.mqm.seg.score").write_text("A\t-1\nA\tNone\nB\t0\nB\t-5\n", encoding="utf-8")
+    (root / "sources" / "de-en.txt").write_text("eins\nzwei\n", encoding="utf-8")
+    (root / "system-outputs" / "de-en" / "A.txt").write_text("one\ntwo\n", encoding="utf-8")
+    (root / "system-outputs" / "de-en" / "B.txt").write_text("one\nto\n", encoding="utf-8")
+    data = read_human(root / "human-scores" / "de-en.mqm.seg.score")
+    assert data.kind == "mt-metrics-eval" and data.lp == "de-en" and data.systems == ("A", "B")
+    assert np.isnan(data.human[0, 1]) and data.human[1].tolist() == [0.0, -5.0]
+    assert data.sources == ("eins", "zwei") and data.targets[1] == ("one", "to")
+
+
+def test_verdicts_jsonl(tmp_path: Path) -> None:
+    path = tmp_path / "verdicts.jsonl"
+    rows = ['{"src_ids": "0", "tgt_ids": "0", "verdict": "real_problem", "source": "a", "target": "b", "report": "r1"}',
+            '{"src_ids": "1", "tgt_ids": "1", "verdict": "false_alarm", "source": "c", "target": "d", "report": "r1"}',
+            '{"src_ids": "2", "tgt_ids": "2", "verdict": null, "source": "e", "target": "f", "report": "r1"}']
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = read_human(path)
+    # real problem -1, false alarm 0, not judged: unrated
+    assert data.kind == "verdicts" and data.systems == ("r1",) and data.human[0, 0] == -1 and data.human[0, 1] == 0
+    assert np.isnan(data.human[0, 2]) and data.targets[0] == ("b", "d", "f")

@@ -136,14 +136,19 @@ def run_meta(data: HumanSet, options: MetaOptions = MetaOptions()) -> MetaResult
         codes_by_cell: list[frozenset[str]] = []
         human_by_cell: list[float] = []
         for s in range(len(data.systems)):
-            mine = cells[cells[:, 0] == s]
-            if not len(mine):
-                continue
-            refs = [data.refs[i] for _, i in mine]
-            codes = flag_codes([data.sources[i] for _, i in mine], [data.targets[s][i] for _, i in mine],
+            if not any(t.strip() for t in data.targets[s]):
+                continue  # no output for this system: nothing to flag
+            rated_here = {int(k) for k in np.flatnonzero(rated[s])}
+            # The system's whole output is flagged, as `evalkit score --src --tgt` flags a file (the margins'
+            # neighbours and the length model come from all of it); the rated segments are then compared.
+            items = [k for k in range(len(data.items)) if data.sources[k].strip() or data.targets[s][k].strip()]
+            refs = [data.refs[k] for k in items]
+            codes = flag_codes([data.sources[k] for k in items], [data.targets[s][k] for k in items],
                                refs if all(refs) else [], src_lang, tgt_lang, options.model, options.cache_dir)
-            codes_by_cell += codes
-            human_by_cell += [float(data.human[s, i]) for _, i in mine]
+            for k, code in zip(items, codes):
+                if k in rated_here:
+                    codes_by_cell.append(code)
+                    human_by_cell.append(float(data.human[s, k]))
         validity = tuple(flag_validity(np.asarray(human_by_cell), codes_by_cell))
     signature = (f"evalkit:{__version__}|human:{data.kind}|acc_eq:acc23-tie-opt-all-pairs|sys:mean-of-segments|"
                  f"spa:perm{options.spa_permutations}-seed{SPA_SEED}|{options.resampling.signature()}")

@@ -1,7 +1,8 @@
 """Flag validity: how well evalkit's own flags find the segments people marked as bad.
 
-Each system's rated segments are scored by `evalkit.pipeline.score_alignment` (the pairs by line, exactly as
-``evalkit score --src --tgt`` flags them, with the default thresholds; chrF when there are references). For
+Each system's output (every segment the input gives: all lines with a segment-score TSV, the rated ones with an
+MQM TSV) is scored by `evalkit.pipeline.score_alignment` (pairs by line, exactly as ``evalkit score --src --tgt``
+flags a file, default thresholds; chrF when there are references); its rated segments are then compared. For
 each flag rule and for "any flag": precision, recall and lift (precision / base rate) against two targets:
 ``major`` (a major error: MQM <= -5, one major error costs 5) and ``error_free`` (MQM = 0).
 """
