@@ -145,3 +145,20 @@ def test_pooled_scipy_path_equals_prefix_path(monkeypatch: pytest.MonkeyPatch) -
     prefix = [tiecal.acc23_at(human, metric, t) for t in (0.0, 0.2, 0.5)]
     monkeypatch.setattr(tiecal, "_PREFIX_CELLS", 0)
     assert [tiecal.acc23_at(human, metric, t) for t in (0.0, 0.2, 0.5)] == prefix
+
+
+@pytest.mark.slow
+def test_pooled_equals_enumeration_on_wmt23_zhen() -> None:
+    # 3,770 segments, 7.1M pairs: the branch and bound against every pair listed (about a minute on 2 cores).
+    from pathlib import Path
+
+    from evalkit.meta.human import read_mqm_tsv
+
+    path = (Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wmt23-general-mqm-sxs"
+            / "sxs_mqm_generalMT2023_zhen.3ratingsPerSegment.tsv.tar.gz")
+    if not path.exists():
+        pytest.skip("../shared/data is absent (a user's clone): real-data test")
+    human = read_mqm_tsv(path).human.ravel()
+    metric = np.round(human + np.random.default_rng(5).normal(size=human.size) * 4, 1)
+    fast, exact = tiecal.pooled(human, metric), tiecal.grouped(human, metric, [np.arange(human.size)])
+    assert fast.epsilon == exact.epsilon and fast.acc == pytest.approx(exact.acc, abs=1e-12)

@@ -116,7 +116,6 @@ def score_texts(names: Sequence[str], sources: Sequence[str], targets: Sequence[
 
             encoder = get_encoder(model, cache_dir)
             src_idx = [int(i) for i in np.flatnonzero(ok)]
-            vectors = (np.zeros((n, 0)), np.zeros((n, 0)))
             sv, tv = encoder.encode([sources[i] for i in src_idx]), encoder.encode([targets[i] for i in src_idx])
             full_s, full_t = np.zeros((n, sv.shape[1])), np.zeros((n, tv.shape[1]))
             full_s[src_idx], full_t[src_idx] = sv, tv
