@@ -316,6 +316,9 @@ from .compare_check import check, compare  # noqa: E402  (click-only module: kee
 cli.add_command(compare)
 cli.add_command(check)
 cli.add_command(metrics)
+from .meta_command import meta  # noqa: E402
+
+cli.add_command(meta)
 
 
 def main(argv: list[str] | None = None) -> int:
