@@ -20,7 +20,8 @@ def test_meta_writes_segments_json_html(tmp_path: Path, cache_dir: Path, capsys:
     printed = capsys.readouterr().out
     assert code == 0, printed
     rows = list(csv.reader((out / "segments.csv").open(encoding="utf-8")))
-    assert rows[0] == ["system", "seg_id", "human", "similarity", "bleu", "chrf", "ter"]
+    # every registered metric that can run: evalkit.meta.scoring.METRICS, then the registry's segment metrics (qe)
+    assert rows[0] == ["system", "seg_id", "human", "similarity", "bleu", "chrf", "ter", "qe"]
     assert len(rows) == 1 + 9 and rows[1][:3] == ["sysA", "1", "-2.55"]
     meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
     chrf = meta["metrics"]["chrf"]
@@ -31,7 +32,8 @@ def test_meta_writes_segments_json_html(tmp_path: Path, cache_dir: Path, capsys:
     assert meta["significance"]["system.pearson"]["chrf"]["bleu"] is not None
     assert "any flag|major" in meta["flag_validity"] and meta["flag_validity"]["any flag|major"]["positives"] == 2  # sysA 3 (-15), sysC 1 (-5)
     page = (out / "meta.html").read_text(encoding="utf-8")
-    assert "Content-Security-Policy" in page and page.count("<svg") == 4 and "http" not in page.split("<body>")[1]
+    # one scatter plot per metric: similarity, bleu, chrf, ter, qe
+    assert "Content-Security-Policy" in page and page.count("<svg") == 5 and "http" not in page.split("<body>")[1]
     assert "seg acc_eq" in printed and "any flag" in printed
 
 
