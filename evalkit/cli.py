@@ -307,9 +307,11 @@ def calibrate(verdict_files: tuple[Path, ...], recall: float, thresholds: tuple[
 
 
 from .cli_compare import check, compare  # noqa: E402  (click-only module: keeps --help fast)
+from .cli_history import history  # noqa: E402
 
 cli.add_command(compare)
 cli.add_command(check)
+cli.add_command(history)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,12 +16,13 @@ from ..stats import DEFAULT_SEED
 __all__ = ["DEFAULT_RULES", "METRICS", "CheckSettings", "Rule", "load_settings"]
 
 METRICS = (*REFERENCE_METRICS, *EMBEDDING_METRICS)
-RuleKind = Literal["max_drop", "min", "max"]
+RuleKind = Literal["max_drop", "min", "max", "max_cumulative_drop"]  # cumulative: see evalkit.gate.drift
 # Used when neither options nor the config name a rule for a metric (reference metrics only with references).
 DEFAULT_RULES: dict[tuple[str, RuleKind], float] = {
     ("chrf", "max_drop"): 0.5, ("bleu", "max_drop"): 1.0, ("similarity", "max_drop"): 0.01, ("flag_rate", "max_drop"): 2.0,
 }
-_CONFIG_KEYS = {"alpha", "paired", "samples", "top", "max_drop", "min", "max"}
+_CONFIG_KEYS = {"alpha", "paired", "samples", "top", "max_drop", "min", "max", "max_cumulative_drop"}
+_KINDS: tuple[RuleKind, ...] = ("max_drop", "min", "max", "max_cumulative_drop")
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,11 @@ class Rule:
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
             raise ConfigError(f"{self.origin}: unknown metric {self.metric!r} in a check rule", f"use one of: {', '.join(METRICS)}")
-        if not math.isfinite(self.value) or (self.kind == "max_drop" and self.value < 0):
+        if not math.isfinite(self.value) or (self.kind in ("max_drop", "max_cumulative_drop") and self.value < 0):
             raise ConfigError(f"{self.origin}: {self.kind} {self.metric}={self.value} is not a finite value >= 0", "e.g. chrf=1.0")
 
     def __str__(self) -> str:
-        op = {"max_drop": "max drop", "min": "min", "max": "max"}[self.kind]
+        op = {"max_drop": "max drop", "min": "min", "max": "max", "max_cumulative_drop": "max cumulative drop"}[self.kind]
         return f"{self.metric} {op} {self.value:g}"
 
 
@@ -92,6 +93,7 @@ def load_settings(
     maximum: Sequence[str] = (),
     overrides: Mapping[str, Any] | None = None,
     start: Path | None = None,
+    cumulative: Sequence[str] = (),
 ) -> CheckSettings:
     """Settings from `DEFAULT_RULES`, then ``[check]`` of evalkit.toml / ``[tool.evalkit.check]`` of
     pyproject.toml (found from ``start``), then the options (``METRIC=VALUE``; ``off`` drops a rule).
@@ -107,7 +109,7 @@ def load_settings(
         unknown = set(section) - _CONFIG_KEYS
         if unknown:
             raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} in [check]", f"use: {', '.join(sorted(_CONFIG_KEYS))}")
-        for kind in ("max_drop", "min", "max"):
+        for kind in _KINDS:
             table = section.get(kind, {})
             if not isinstance(table, dict):
                 raise ConfigError(f"{path}: [check.{kind}] must be a table", f"write e.g. [check.{kind}] chrf = 1.0")
@@ -116,7 +118,7 @@ def load_settings(
                 rules[(metric, kind)] = None if number is None else Rule(metric, kind, number, str(path))  # type: ignore[arg-type]
         values = {"alpha": section.get("alpha"), "method": section.get("paired"), "n_samples": section.get("samples"), "top": section.get("top")}
         origin = str(path)
-    for kind, items in (("max_drop", max_drop), ("min", minimum), ("max", maximum)):
+    for kind, items in (("max_drop", max_drop), ("min", minimum), ("max", maximum), ("max_cumulative_drop", cumulative)):
         option = "--" + kind.replace("_", "-")
         for metric, raw in _parse_pairs(items, option).items():
             number = _number(raw, f"{option} {metric}")
