@@ -222,9 +222,9 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             words = hyp[i].split()
             cur[i] = " ".join(words[: len(words) // 3] + words[2 * len(words) // 3 :])
         files[f"step{k}"] = list(cur)
-    paths = {k: folder / f"{k}.txt" for k in files}
-    for k, lines in files.items():
-        paths[k].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    paths = {name: folder / f"{name}.txt" for name in files}
+    for name, lines in files.items():
+        paths[name].write_text("\n".join(lines) + "\n", encoding="utf-8")
     return paths
 
 

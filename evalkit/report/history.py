@@ -19,7 +19,7 @@ from typing import Any
 from ..gate.history import SCHEMA_VERSION, Run
 from .files import atomic_write, prepare_dir
 
-__all__ = ["history_csv", "history_data", "history_json", "history_text", "render_history_html", "write_history"]
+__all__ = ["history_csv", "history_data", "history_json", "history_text", "render_history_html", "rule_name", "write_history"]
 
 _LABELS = {"bleu": "BLEU", "chrf": "chrF", "chrf++": "chrF++", "ter": "TER (lower is better)", "similarity": "Similarity",
            "margin": "Margin", "flag_rate": "Flagged links, % (lower is better)"}
@@ -38,6 +38,13 @@ def _metrics(runs: Sequence[Run]) -> list[str]:
 
 def _failed(run: Run) -> list[dict[str, Any]]:
     return [v for v in run.verdicts if not v.get("passed", True)]
+
+
+def rule_name(verdict: dict[str, Any]) -> str:
+    """A recorded verdict's rule as `evalkit.gate.Rule` prints it: ``chrf max cumulative drop 2``."""
+    limit = verdict.get("limit")
+    return " ".join(str(x) for x in (verdict.get("metric"), str(verdict.get("rule", "")).replace("_", " "),
+                                     f"{limit:g}" if isinstance(limit, (int, float)) else limit) if x is not None)
 
 
 def history_data(runs: Sequence[Run], path: Path) -> dict[str, Any]:
@@ -119,10 +126,9 @@ def _chart(metric: str, runs: Sequence[Run], ref: Run | None) -> dict[str, Any]:
     digits = 4 if metric in ("similarity", "margin") else 2
     points = []
     for i, r, v, s in rows:
-        failed_here = [f"{f.get('metric')} {f.get('rule', '').replace('_', ' ')} {f.get('limit')}" for f in _failed(r)
-                       if f.get("metric") == metric]
+        failed_here = [f for f in _failed(r) if f.get("metric") == metric]
         ci = f" [{s.ci95[0]:.{digits}f}, {s.ci95[1]:.{digits}f}]" if s and s.ci95 else ""
-        verdict = ("FAIL: " + "; ".join(f"{f.get('metric')} {f.get('rule')}" for f in _failed(r))) if not r.passed else "pass"
+        verdict = ("FAIL: " + "; ".join(rule_name(f) for f in _failed(r))) if not r.passed else "pass"
         tip = " · ".join(x for x in (
             f"run {r.id}", r.label or "", f"commit {r.commit[:12]}" if r.commit else "no commit", r.created,
             f"{_LABELS.get(metric, metric)} {v:.{digits}f}{ci}", verdict) if x)
@@ -156,7 +162,7 @@ def render_history_html(runs: Sequence[Run], path: Path) -> str:
     ref = _reference(runs)
     charts = [_chart(m, runs, ref) for m in _metrics(runs)] if runs else []
     return str(_template().render(
-        csp=CSP, path=str(path), runs=runs, charts=charts, reference=ref,
+        csp=CSP, path=str(path), runs=runs, charts=charts, reference=ref, rule_name=rule_name,
         failed=sum(1 for r in runs if not r.passed), test_set=runs[0].test_set if runs else {}))
 
 
