@@ -64,9 +64,10 @@ def markdown_summary(result: Any) -> str:
     out = [f"### {head}", "", f"Baseline `{result.baseline}`, output `{result.target}`"
            + ("" if result.tested else " (no baseline output given: drops not tested for significance)"), "",
            "| rule | result | detail | human agreement¹ |", "|---|---|---|---|"]
-    out += [f"| {_md(str(v.rule))} | {'pass' if v.passed else '**FAIL**'} | {_md(v.detail)} | {human_agreement(v) or '–'} |"
+    out += [f"| {_md(str(v.rule))} | {'pass' if v.passed else '**FAIL**'} | {_md(v.detail)} | {human_agreement(v).removeprefix('humans agree ') or '–'} |"
             for v in result.verdicts]
-    out += ["", f"¹ {AGREEMENT_NOTE}: Kocmi et al., [Navigating the Metrics Maze](https://aclanthology.org/2024.acl-long.110), ACL 2024."]
+    out += ["", "¹ How often humans agree with a metric difference of this size: Kocmi et al., "
+            "[Navigating the Metrics Maze](https://aclanthology.org/2024.acl-long.110), ACL 2024."]
     out += [f"\n> ⚠️ {_md(w)}" for w in result.warnings]
     if result.segments:
         out += ["", "| line | score | output |", "|---|---|---|"]

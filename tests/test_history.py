@@ -26,7 +26,8 @@ import pytest
 
 from evalkit.cli import main
 from evalkit.errors import InputError, UsageError
-from evalkit.gate import load_settings
+from evalkit.gate_formats import markdown_summary, terminal
+from evalkit.gate import CheckResult, CheckSettings, Rule, judge, load_settings
 from evalkit.gate.agreement import agreement, describe
 from evalkit.gate.history import (
     MIGRATIONS,
@@ -72,6 +73,22 @@ def test_agreement_only_for_fitted_metrics() -> None:
     assert describe("bleu", 26.19, 26.19) == ""  # no difference, nothing to agree with
     assert describe("chrf", 53.91, 53.71) == "humans agree 52%"  # 93 / (1 + exp(-1.1143 * 0.2)) = 93 * 0.5555 = 51.7
     assert describe("chrf", 53.91, 53.86) == "humans agree 48% (≈ chance)"  # 93 / (1 + exp(-1.1143 * 0.05)) = 47.8
+
+
+def test_agreement_in_the_gate_output() -> None:
+    rules = (Rule("bleu", "max_drop", 2.0), Rule("chrf", "max_cumulative_drop", 2.0), Rule("ter", "max_drop", 2.0),
+             Rule("chrf", "min", 50.0))
+    verdicts = (judge(rules[0], 26.19, 25.19, None), judge(rules[1], 53.91, 52.91, None), judge(rules[2], 60.0, 61.0, None),
+                judge(rules[3], None, 52.91, None))
+    result = CheckResult(verdicts, (), (), CheckSettings(rules), "base.json", "out.en", False)
+    text = terminal(result)
+    assert "bleu max drop 2" in text and "(allowed 2) [humans agree 64%]" in text  # BLEU Δ1 -> 64%
+    assert "[humans agree 70%]" in text  # chrF Δ1 -> 70%, cumulative rules too
+    assert text.count("[humans agree") == 2 and "(Kocmi et al., ACL 2024)" in text  # TER and min rules: no estimate
+    md = markdown_summary(result)
+    assert "| bleu max drop 2 | pass | 26.19 -&gt; 25.19, drop +1.00 (allowed 2) | 64% |" in md
+    assert "| ter max drop 2 | pass | 60.00 -&gt; 61.00, rise +1.00 (allowed 2) | – |" in md
+    assert "https://aclanthology.org/2024.acl-long.110" in md
 
 
 # --- the database -----------------------------------------------------------------------------------------
