@@ -204,6 +204,21 @@ def test_sigkill_in_the_middle_of_a_write_leaves_a_readable_history(tmp_path: Pa
     assert _record(db, "after", 1.0) == len(labels) + 1 and load_runs(db)[-1].label == "after"  # writable again
 
 
+def test_history_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "h.db"
+    assert main(["history", str(db)]) == 2
+    assert "no such history file" in capsys.readouterr().err
+    _record(db, "v0", 50.0)
+    assert main(["history", "pin", str(db), "v7"]) == 2
+    assert "no run 'v7' in the history" in capsys.readouterr().err
+    assert main(["history", "pin", str(db)]) == 2
+    assert "usage: evalkit history pin FILE.db RUN" in capsys.readouterr().err
+    assert main(["history", str(db)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:4] == ["run", "verdict", "created", "label"]
+    assert out[1].split()[:2] == ["1", "pass"] and out[1].split()[3:] == ["v0", "50.00", "10.00", "*"]  # chrf, flag rate
+
+
 def test_cumulative_rule_needs_a_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.evalkit.check.max_cumulative_drop]\nchrf = 2.0\n", encoding="utf-8")
     rules = {(r.metric, r.kind): r.value for r in load_settings(start=tmp_path).rules}

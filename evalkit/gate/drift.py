@@ -58,6 +58,9 @@ def cumulative_verdicts(report: Report, reference: Run | None, result: CheckResu
         if base is None:
             notes.append(f"{reference.name} in {path} has no {rule.metric} score: '{rule}' not checked")
             continue
+        then, now = reference.scores.get(rule.metric), report.scores.get(rule.metric)
+        if then and now and then.signature.split("|bs:")[0] != now.signature.split("|bs:")[0]:
+            notes.append(f"{rule.metric}: signature differs from {reference.name}'s ({then.signature} vs {now.signature})")
         verdict = judge(rule, base, value, None, settings.alpha)
         reason = f"{reference.name} kept no output"
         if not verdict.passed and reference.has_output and score_output is not None:
