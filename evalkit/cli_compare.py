@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from .errors import UsageError
 from .cli_history import check_history, gate_history, history_notes
+from .errors import UsageError
 from .gate_formats import annotations, junit_xml, markdown_summary, terminal
 from .progress import step_bar as _progress  # one bar of N steps on a terminal's stderr (shared with `evalkit score`)
 
