@@ -16,13 +16,14 @@ from ..stats import DEFAULT_SEED
 __all__ = ["DEFAULT_RULES", "METRICS", "CheckSettings", "Rule", "load_settings"]
 
 METRICS = (*REFERENCE_METRICS, *EMBEDDING_METRICS)
-RuleKind = Literal["max_drop", "min", "max", "max_cumulative_drop"]  # cumulative: see evalkit.gate.drift
+RuleKind = Literal["max_drop", "min", "max"]
 # Used when neither options nor the config name a rule for a metric (reference metrics only with references).
 DEFAULT_RULES: dict[tuple[str, RuleKind], float] = {
     ("chrf", "max_drop"): 0.5, ("bleu", "max_drop"): 1.0, ("similarity", "max_drop"): 0.01, ("flag_rate", "max_drop"): 2.0,
 }
+CumulativeKind = Literal["max_cumulative_drop"]  # the drop since the run history's first run: evalkit.gate.drift
 _CONFIG_KEYS = {"alpha", "paired", "samples", "top", "max_drop", "min", "max", "max_cumulative_drop"}
-_KINDS: tuple[RuleKind, ...] = ("max_drop", "min", "max", "max_cumulative_drop")
+_KINDS: tuple[RuleKind | CumulativeKind, ...] = ("max_drop", "min", "max", "max_cumulative_drop")
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,17 @@ class Rule:
     """One rule on one metric. ``value`` in the metric's units (flag_rate in percentage points)."""
 
     metric: str
-    kind: RuleKind
+    kind: RuleKind | CumulativeKind
     value: float
     origin: str = "default"
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
             raise ConfigError(f"{self.origin}: unknown metric {self.metric!r} in a check rule", f"use one of: {', '.join(METRICS)}")
-        if not math.isfinite(self.value) or (self.kind in ("max_drop", "max_cumulative_drop") and self.value < 0):
+        if not math.isfinite(self.value) or (self.kind == "max_drop" and self.value < 0):
             raise ConfigError(f"{self.origin}: {self.kind} {self.metric}={self.value} is not a finite value >= 0", "e.g. chrf=1.0")
+        if self.kind == "max_cumulative_drop" and self.value < 0:
+            raise ConfigError(f"{self.origin}: {self.kind} {self.metric}={self.value} is not >= 0", "e.g. chrf=2.0")
 
     def __str__(self) -> str:
         op = {"max_drop": "max drop", "min": "min", "max": "max", "max_cumulative_drop": "max cumulative drop"}[self.kind]
