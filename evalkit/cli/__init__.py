@@ -312,9 +312,11 @@ def calibrate(verdict_files: tuple[Path, ...], recall: float, thresholds: tuple[
 
 
 from .compare_check import check, compare  # noqa: E402  (click-only module: keeps --help fast)
+from .history_command import history  # noqa: E402
 
 cli.add_command(compare)
 cli.add_command(check)
+cli.add_command(history)
 cli.add_command(metrics)
 from .meta_command import meta  # noqa: E402
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from .history_command import check_history, gate_history, history_notes
 from .metric_list import metric_option
 from ..errors import UsageError
 from ..gate.formats import annotations as github_annotations  # `annotations` is also the __future__ feature
@@ -153,6 +154,11 @@ def _ray_compare() -> Any:
               help="Record this run as a baseline file (instead of checking; no --baseline).")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write the run's pairs.csv, summary.json and report.html here.")
+@click.option("--max-cumulative-drop", "cumulative", multiple=True, metavar="METRIC=VALUE",
+              help="Largest allowed worsening since the first (or pinned) run of --history, e.g. chrf=1.5.")
+@click.option("--history", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Record this run in a SQLite history (made if absent; one per test set); see `evalkit history`.")
+@click.option("--label", default=None, help="Name of this run in --history [default: $GITHUB_SHA or $CI_COMMIT_SHA].")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON to stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (the exit code still tells).")
 @_model_options
@@ -160,8 +166,9 @@ def _ray_compare() -> Any:
 def check(document: Path | None, baseline_file: Path | None, src: Path | None, tgt: Path | None, refs: tuple[Path, ...],
           baseline_tgt: Path | None, system: str | None, max_drop: tuple[str, ...], minimum: tuple[str, ...],
           maximum: tuple[str, ...], alpha: float | None, method: str | None, n_samples: int | None, top: int | None,
-          thresholds: tuple[str, ...], src_lang: str | None, tgt_lang: str | None, n_bootstrap: int, seed: int, junit_file: Path | None,
-          write_file: Path | None, out_dir: Path | None, as_json: bool, quiet: bool, model: str, cache_dir: Path | None) -> None:
+          thresholds: tuple[str, ...], src_lang: str | None, tgt_lang: str | None, n_bootstrap: int, seed: int,
+          junit_file: Path | None, write_file: Path | None, out_dir: Path | None, cumulative: tuple[str, ...],
+          history: Path | None, label: str | None, as_json: bool, quiet: bool, model: str, cache_dir: Path | None) -> None:
     """Fail a build when translation quality regressed against a baseline (exit 0 pass, 1 regression, 2 bad input).
 
     \b
@@ -172,12 +179,15 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
     also significant (paired test, p < alpha); without it the size of the drop alone decides.
     A run on another source, other references or another segment count exits 2.
     In GitHub Actions it writes $GITHUB_STEP_SUMMARY and ::error/::warning annotations.
+    --history FILE.db keeps every run; --max-cumulative-drop then bounds the drop since its
+    first run (or the one `evalkit history pin` names), however small each step.
 
     \b
     Examples:
       evalkit check --src test.zh --tgt out.en --ref ref.en --write-baseline references/mt.json
       evalkit check --baseline references/mt.json --baseline-tgt references/mt.en \\
-          --src test.zh --tgt out.en --ref ref.en --max-drop chrf=0.5 --junit check.xml
+          --src test.zh --tgt out.en --ref ref.en --max-drop chrf=0.5 --junit check.xml \\
+          --history mt-history.db --max-cumulative-drop chrf=1.5
     """
     from ..gate import RegressionError, baseline_record, check_metrics, check_run, load_baseline, load_settings
     from ..report.files import atomic_write
@@ -196,7 +206,9 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
     if baseline_tgt is not None and (document is not None or tgt is None):
         raise UsageError("--baseline-tgt pairs outputs line by line: it needs --src/--tgt files", "drop --baseline-tgt")
     settings = load_settings(max_drop, minimum, maximum,
-                             {"alpha": alpha, "method": method, "n_samples": n_samples, "top": top, "seed": seed})
+                             {"alpha": alpha, "method": method, "n_samples": n_samples, "top": top, "seed": seed},
+                             cumulative=cumulative)
+    notes = history_notes(settings, history, write_file)  # --history / --max-cumulative-drop usage
     baseline = load_baseline(baseline_file, system) if baseline_file is not None else None
     metrics = check_metrics(settings)
 
@@ -215,11 +227,17 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
             return
         if baseline is None:  # not reachable: --baseline or --write-baseline was checked above
             raise UsageError("missing --baseline", "give the baseline file")
+        if history is not None:
+            check_history(history, report)  # another test set: exit 2 before any more scoring
         old = None
         if baseline_tgt is not None:
             old = _score(None, src, baseline_tgt, refs, thresholds, (src_lang, tgt_lang), n_bootstrap, seed, metrics, model, cache_dir)
             step("baseline scored")
-        result = check_run(report, baseline, settings, old, str(baseline_tgt))
+        result = check_run(report, baseline, settings, old, str(baseline_tgt), notes)
+        if history is not None:
+            result = gate_history(history, label, report, result, old, None if document is not None else tgt,
+                                  lambda path: _score(None, src, path, refs, thresholds, (src_lang, tgt_lang),
+                                                      n_bootstrap, seed, metrics, model, cache_dir))
         step("checked")
     if out_dir is not None:
         from ..report import write_report

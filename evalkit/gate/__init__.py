@@ -13,7 +13,10 @@ allowed *and*, when the baseline's own output is given (``baseline_report``), si
 size of the drop alone decides. ``min``/``max`` never take a test: they are limits, not comparisons.
 
 Modules: `evalkit.gate.settings` (rules and settings), `evalkit.gate.baseline` (reading and matching the
-baseline), `evalkit.gate.decision` (verdicts). Import from ``evalkit.gate``.
+baseline), `evalkit.gate.decision` (verdicts). Import from ``evalkit.gate``. Over time (issue 17):
+`evalkit.gate.history` (the SQLite run history), `evalkit.gate.drift` (``max_cumulative_drop``, measured from
+the history's first or pinned run) and `evalkit.gate.agreement` (how often humans agree with a difference,
+Kocmi et al. 2024).
 """
 
 from __future__ import annotations

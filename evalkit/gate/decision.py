@@ -18,7 +18,7 @@ from ..stats import paired_from_stats
 from .baseline import Baseline, report_values
 from .settings import CheckSettings, Rule
 
-__all__ = ["CheckResult", "RegressedSegment", "RegressionError", "Verdict", "judge", "run_check"]
+__all__ = ["CheckResult", "RegressedSegment", "RegressionError", "Verdict", "judge", "paired_p", "run_check"]
 
 
 class RegressionError(EvalkitError):
@@ -100,7 +100,7 @@ class CheckResult:
         }
 
 
-def _paired_p(metric: str, new: Report, old: Report, settings: CheckSettings) -> float | None:
+def paired_p(metric: str, new: Report, old: Report, settings: CheckSettings) -> float | None:
     """Two-sided p-value of the difference between the two runs on ``metric`` (paired, same segments)."""
     from ..io.markup import strip_placeholders
     from ..metrics.reference import prepare
@@ -171,6 +171,8 @@ def run_check(
         raise UsageError("the baseline output and the new output have different segment counts", "give line-aligned files")
     verdicts = []
     for rule in settings.rules:
+        if rule.kind == "max_cumulative_drop":  # measured against the history's first run: evalkit.gate.drift
+            continue
         missing = [what for what, have in (("this run", rule.metric in values),
                                            ("the baseline", rule.kind != "max_drop" or rule.metric in baseline.scores)) if not have]
         if missing:
@@ -181,7 +183,7 @@ def run_check(
         base = baseline.scores.get(rule.metric)
         p = None
         if rule.kind == "max_drop" and baseline_report is not None:
-            p = _paired_p(rule.metric, report, baseline_report, settings)
+            p = paired_p(rule.metric, report, baseline_report, settings)
         verdicts.append(judge(rule, base, values[rule.metric], p, settings.alpha))
         sig_now = report.scores[rule.metric].signature if rule.metric in report.scores else ""
         sig_then = baseline.signatures.get(rule.metric, "")

@@ -9,7 +9,19 @@ from typing import Any
 
 import click
 
-__all__ = ["annotations", "junit_xml", "markdown_summary", "terminal"]
+__all__ = ["AGREEMENT_NOTE", "annotations", "human_agreement", "junit_xml", "markdown_summary", "terminal"]
+
+
+AGREEMENT_NOTE = "how often humans agree with a difference of this size (Kocmi et al., ACL 2024)"
+
+
+def human_agreement(verdict: Any) -> str:
+    """``"humans agree 64%"`` for a BLEU, chrF or COMET difference of a max-drop rule (`evalkit.gate.agreement`)."""
+    if verdict.rule.kind not in ("max_drop", "max_cumulative_drop"):
+        return ""
+    from .gate.agreement import describe
+
+    return describe(verdict.rule.metric, verdict.baseline, verdict.value)
 
 
 def _clip(text: str, width: int = 100) -> str:
@@ -23,7 +35,10 @@ def terminal(result: Any) -> str:
              f" against {result.baseline}" + ("" if result.tested else " (no --baseline-tgt: no significance test)")]
     for v in result.verdicts:
         mark = click.style("ok  ", fg="green") if v.passed else click.style("FAIL", fg="red", bold=True)
-        lines.append(f"  {mark} {str(v.rule):<24} {v.detail}")
+        agree = human_agreement(v)
+        lines.append(f"  {mark} {str(v.rule):<24} {v.detail}" + (f" [{agree}]" if agree else ""))
+    if any(human_agreement(v) for v in result.verdicts):
+        lines.append(f"  humans agree: {AGREEMENT_NOTE}")
     for w in result.warnings:
         lines.append(click.style(f"warning: {w}", fg="yellow"))
     if result.segments:
@@ -47,8 +62,11 @@ def markdown_summary(result: Any) -> str:
     head = "✅ evalkit check passed" if result.passed else "❌ evalkit check failed: translation quality regressed"
     out = [f"### {head}", "", f"Baseline `{result.baseline}`, output `{result.target}`"
            + ("" if result.tested else " (no baseline output given: drops not tested for significance)"), "",
-           "| rule | result | detail |", "|---|---|---|"]
-    out += [f"| {_md(str(v.rule))} | {'pass' if v.passed else '**FAIL**'} | {_md(v.detail)} |" for v in result.verdicts]
+           "| rule | result | detail | human agreement¹ |", "|---|---|---|---|"]
+    out += [f"| {_md(str(v.rule))} | {'pass' if v.passed else '**FAIL**'} | {_md(v.detail)} | {human_agreement(v).removeprefix('humans agree ') or '–'} |"
+            for v in result.verdicts]
+    out += ["", "¹ How often humans agree with a metric difference of this size: Kocmi et al., "
+            "[Navigating the Metrics Maze](https://aclanthology.org/2024.acl-long.110), ACL 2024."]
     out += [f"\n> ⚠️ {_md(w)}" for w in result.warnings]
     if result.segments:
         out += ["", "| line | score | output |", "|---|---|---|"]

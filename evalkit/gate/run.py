@@ -4,6 +4,8 @@ the inputs' match followed by every rule's verdict."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..records import Report
 from .baseline import Baseline, BaselineMismatch, check_inputs
 from .decision import CheckResult, run_check
@@ -35,11 +37,12 @@ def check_baseline_report(baseline: Baseline, old: Report, label: str) -> None:
 
 def check_run(
     report: Report, baseline: Baseline, settings: CheckSettings, baseline_report: Report | None = None,
-    baseline_label: str = "the baseline output",
+    baseline_label: str = "the baseline output", notes: Sequence[str] = (),
 ) -> CheckResult:
     """Refuse a run on other inputs than the baseline's (`check_inputs`, `check_baseline_report`), then judge
-    every rule (`run_check`). ``baseline_report``: the baseline's output scored now, for paired tests."""
-    warnings = check_inputs(baseline, report)
+    every rule (`run_check`). ``baseline_report``: the baseline's output scored now, for paired tests;
+    ``notes``: the caller's warnings, reported with the run's (e.g. how --history was asked for)."""
+    warnings = check_inputs(baseline, report) + list(notes)
     if baseline_report is not None:
         check_baseline_report(baseline, baseline_report, baseline_label)
     return run_check(report, baseline, settings, baseline_report, warnings)

@@ -21,7 +21,9 @@ RuleKind = Literal["max_drop", "min", "max"]
 DEFAULT_RULES: dict[tuple[str, RuleKind], float] = {
     ("chrf", "max_drop"): 0.5, ("bleu", "max_drop"): 1.0, ("similarity", "max_drop"): 0.01, ("flag_rate", "max_drop"): 2.0,
 }
-_CONFIG_KEYS = {"alpha", "paired", "samples", "top", "max_drop", "min", "max"}
+CumulativeKind = Literal["max_cumulative_drop"]  # the drop since the run history's first run: evalkit.gate.drift
+_CONFIG_KEYS = {"alpha", "paired", "samples", "top", "max_drop", "min", "max", "max_cumulative_drop"}
+_KINDS: tuple[RuleKind | CumulativeKind, ...] = ("max_drop", "min", "max", "max_cumulative_drop")
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Rule:
     """One rule on one metric. ``value`` in the metric's units (flag_rate in percentage points)."""
 
     metric: str
-    kind: RuleKind
+    kind: RuleKind | CumulativeKind
     value: float
     origin: str = "default"
 
@@ -38,9 +40,11 @@ class Rule:
             raise ConfigError(f"{self.origin}: unknown metric {self.metric!r} in a check rule", f"use one of: {', '.join(metric_names())}")
         if not math.isfinite(self.value) or (self.kind == "max_drop" and self.value < 0):
             raise ConfigError(f"{self.origin}: {self.kind} {self.metric}={self.value} is not a finite value >= 0", "e.g. chrf=1.0")
+        if self.kind == "max_cumulative_drop" and self.value < 0:
+            raise ConfigError(f"{self.origin}: {self.kind} {self.metric}={self.value} is not >= 0", "e.g. chrf=2.0")
 
     def __str__(self) -> str:
-        op = {"max_drop": "max drop", "min": "min", "max": "max"}[self.kind]
+        op = {"max_drop": "max drop", "min": "min", "max": "max", "max_cumulative_drop": "max cumulative drop"}[self.kind]
         return f"{self.metric} {op} {self.value:g}"
 
 
@@ -92,6 +96,7 @@ def load_settings(
     maximum: Sequence[str] | Mapping[str, Any] = (),
     overrides: Mapping[str, Any] | None = None,
     start: Path | None = None,
+    cumulative: Sequence[str] = (),
 ) -> CheckSettings:
     """Settings from `DEFAULT_RULES`, then ``[check]`` of evalkit.toml / ``[tool.evalkit.check]`` of
     pyproject.toml (found from ``start``), then the options (``METRIC=VALUE``, or a mapping metric -> value; ``off`` drops a rule).
@@ -107,7 +112,7 @@ def load_settings(
         unknown = set(section) - _CONFIG_KEYS
         if unknown:
             raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} in [check]", f"use: {', '.join(sorted(_CONFIG_KEYS))}")
-        for kind in ("max_drop", "min", "max"):
+        for kind in _KINDS:
             table = section.get(kind, {})
             if not isinstance(table, dict):
                 raise ConfigError(f"{path}: [check.{kind}] must be a table", f"write e.g. [check.{kind}] chrf = 1.0")
@@ -116,7 +121,7 @@ def load_settings(
                 rules[(metric, kind)] = None if number is None else Rule(metric, kind, number, str(path))
         values = {"alpha": section.get("alpha"), "method": section.get("paired"), "n_samples": section.get("samples"), "top": section.get("top")}
         origin = str(path)
-    for kind, items in (("max_drop", max_drop), ("min", minimum), ("max", maximum)):
+    for kind, items in (("max_drop", max_drop), ("min", minimum), ("max", maximum), ("max_cumulative_drop", cumulative)):
         option = "--" + kind.replace("_", "-")
         if isinstance(items, Mapping):  # the Python API's keywords: evalkit.check(..., max_drop={"chrf": 0.5})
             option, pairs = f"{kind}=", {str(k): v for k, v in items.items()}
