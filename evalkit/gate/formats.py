@@ -19,7 +19,7 @@ def human_agreement(verdict: Any) -> str:
     """``"humans agree 64%"`` for a BLEU, chrF or COMET difference of a max-drop rule (`evalkit.gate.agreement`)."""
     if verdict.rule.kind not in ("max_drop", "max_cumulative_drop"):
         return ""
-    from .gate.agreement import describe
+    from .agreement import describe
 
     return describe(verdict.rule.metric, verdict.baseline, verdict.value)
 

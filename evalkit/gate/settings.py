@@ -129,7 +129,7 @@ def load_settings(
             pairs = _parse_pairs(items, option)
         for metric, raw in pairs.items():
             number = _number(raw, f"{option} {metric}")
-            rules[(metric, kind)] = None if number is None else Rule(metric, kind, number, option)  # type: ignore[arg-type]
+            rules[(metric, kind)] = None if number is None else Rule(metric, kind, number, option)
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     kept = tuple(r for r in rules.values() if r is not None)
     try:

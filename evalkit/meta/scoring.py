@@ -112,7 +112,7 @@ def score_texts(names: Sequence[str], sources: Sequence[str], targets: Sequence[
         out = np.full(n, np.nan)
         if metric.needs_embeddings and vectors is None:
             from ..embed import get_encoder
-            from ..pipeline import embedding_signature
+            from ..score.pipeline import embedding_signature
 
             encoder = get_encoder(model, cache_dir)
             src_idx = [int(i) for i in np.flatnonzero(ok)]

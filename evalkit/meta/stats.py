@@ -49,7 +49,7 @@ def kendall_b(human: np.ndarray, metric: np.ndarray) -> float:
 
 def pearson(human: np.ndarray, metric: np.ndarray) -> float:
     """Pearson's r (scipy); NaN when either side is constant or shorter than 2."""
-    import scipy.stats  # type: ignore[import-untyped]
+    import scipy.stats
 
     if len(human) < 2 or np.ptp(human) == 0 or np.ptp(metric) == 0:
         return float("nan")

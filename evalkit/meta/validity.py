@@ -52,11 +52,11 @@ class RuleValidity:
 def flag_codes(sources: Sequence[str], targets: Sequence[str], references: Sequence[tuple[str, ...]], src_lang: str,
                tgt_lang: str, model: str = "usem3", cache_dir: Path | None = None) -> list[frozenset[str]]:
     """The flag codes evalkit gives each (source, target) pair of one system, paired by line."""
-    from ..pipeline import ScoreOptions, score_alignment
+    from ..score.pipeline import ScoreOptions, score_alignment
     from ..records import Alignment, Link, Segment
 
-    src = tuple(Segment(s, src_lang, k) for k, s in enumerate(sources))  # type: ignore[arg-type]
-    tgt = tuple(Segment(t, tgt_lang, k) for k, t in enumerate(targets))  # type: ignore[arg-type]
+    src = tuple(Segment(s, src_lang, k) for k, s in enumerate(sources))
+    tgt = tuple(Segment(t, tgt_lang, k) for k, t in enumerate(targets))
     alignment = Alignment(src, tgt, tuple(Link((k,), (k,)) for k in range(len(src))), method="by-line")
     with_refs = bool(references) and all(references)
     options = ScoreOptions(model=model, cache_dir=cache_dir, n_bootstrap=0, metrics=("chrf",) if with_refs else ())
