@@ -120,7 +120,6 @@ def _sweep(
     ``len(kinds) + 1`` = 0-1, -1 = unreachable).
     """
     n = len(band.lo) - 1
-    m = int(band.hi[-1])
     width = band.width
     s_src = np.asarray(skip_src, dtype=np.float64)
     # Cumulative 0-1 cost up to column j: a run of target skips from k to j costs tgt_cum[j] - tgt_cum[k].
