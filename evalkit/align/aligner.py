@@ -38,9 +38,9 @@ __all__ = ["AlignParams", "align"]
 
 @dataclass(frozen=True)
 class AlignParams:
-    """Tunable settings of `align`. Defaults were tuned on the Bible en-zh file (see bench/bible_align.py)."""
+    """Tunable settings of `align`. Defaults were tuned on the Bible en-zh file and MAC dev (bench/bench_align.py)."""
 
-    max_link: int = 5  # a paired a-b link needs a + b <= max_link (Bertalign's max_align = 5)
+    max_link: int = 7  # a paired a-b link needs a + b <= max_link (Bertalign: 5; MAC gold has 1-5, 1-6, 2-4 links)
     skip: float = -0.1  # score of leaving one segment unpaired (Bertalign: -0.1)
     margin_weight: float = 0.5  # weight of the neighbour cosine subtracted from a link's cosine (Bertalign: 1)
     length_exponent: float = 0.5  # exponent on the length prior log2(1 + min/max), 0 = no prior (Bertalign: 1)
@@ -52,7 +52,7 @@ class AlignParams:
     prune: float = 0.3  # embed a joined text only if a path through it scores within this of the best
     confidence_slope: float = 10.0  # confidence = logistic(slope * (margin - 1)); 0.5 at margin 1
     peel: bool = True  # split off merged members that add nothing to their link's match (orphans.py) ...
-    orphan_margin: float = 1.3  # ... when the rest of the link has at least this ratio margin
+    orphan_margin: float = 1.5  # ... when the rest of the link has at least this ratio margin (confidence 0.993)
     orphan_length_gain: float = 1.0  # ... and fits the document's length model this many deviations better
 
     def __post_init__(self) -> None:
