@@ -189,7 +189,7 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
           --src test.zh --tgt out.en --ref ref.en --max-drop chrf=0.5 --junit check.xml \\
           --history mt-history.db --max-cumulative-drop chrf=1.5
     """
-    from ..gate import RegressionError, baseline_record, check_metrics, check_run, load_baseline, load_settings
+    from ..gate import RegressionError, baseline_record, check_inputs, check_metrics, check_run, load_baseline, load_settings
     from ..report.files import atomic_write
 
     from ..io.formats import table_suffixes
@@ -227,8 +227,9 @@ def check(document: Path | None, baseline_file: Path | None, src: Path | None, t
             return
         if baseline is None:  # not reachable: --baseline or --write-baseline was checked above
             raise UsageError("missing --baseline", "give the baseline file")
-        if history is not None:
-            check_history(history, report)  # another test set: exit 2 before any more scoring
+        if history is not None:  # another test set than the baseline's, then the history's: exit 2 before more scoring
+            check_inputs(baseline, report)
+            check_history(history, report)
         old = None
         if baseline_tgt is not None:
             old = _score(None, src, baseline_tgt, refs, thresholds, (src_lang, tgt_lang), n_bootstrap, seed, metrics, model, cache_dir)
