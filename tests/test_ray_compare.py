@@ -118,7 +118,7 @@ def test_embeddings_checks_and_flags_as_the_local_compare(cluster, embedded, tmp
     assert run.engine["shards"] == 3 and run.engine["embedding_actors"]["gpus_each"] == 0
     assert [(d["gpu_ids"], d["device"]) for d in run.engine["embedding_devices"]] == [([], "cpu")]
     _same(local, on_ray)
-    assert set(on_ray.metrics) == {"bleu", "chrf", "similarity", "margin", "flag_rate"}
+    assert set(on_ray.metrics) == {"bleu", "chrf", "similarity", "margin", "qe", "flag_rate"}  # qe: the registered segment metric
     assert any("lost.en look shifted by +1" in w for w in on_ray.warnings), on_ray.warnings
     assert on_ray.system("Online-W").reasons.get("empty") == 1  # its empty line 1479
 

@@ -79,8 +79,9 @@ def test_same_summary_and_pairs_as_the_local_run(cluster, wmt, options, local, t
     run = score_parallel_ray(wmt["src"], wmt["hyp"], [wmt["ref"]], options, tmp_path, settings=settings)
     out = Path(tmp_path)
     assert run.engine["shards"] == 3 and run.engine["bootstrap"] == "exact" and run.engine["neighbours"] == "all"
-    # Corpus BLEU/chrF/chrF++/TER, similarity and margin with their intervals, at full precision.
-    assert set(run.report.scores) == set(report.scores) == {"bleu", "chrf", "chrf++", "ter", "similarity", "margin"}
+    # Corpus BLEU/chrF/chrF++/TER, similarity, margin and the registered segment metric qe with their intervals,
+    # at full precision.
+    assert set(run.report.scores) == set(report.scores) == {"bleu", "chrf", "chrf++", "ter", "similarity", "margin", "qe"}
     for name, score in report.scores.items():
         got = run.report.scores[name]
         assert (got.score, got.ci95, got.signature) == (score.score, score.ci95, score.signature), name

@@ -160,15 +160,17 @@ def margins(embedded: list[EmbedOut], paired: np.ndarray, cos: np.ndarray, k: in
     return margin
 
 
-def refuse_segment_metrics(wanted: Sequence[str] | None, has_refs: bool) -> None:
-    """A `UsageError` when a registered segment metric would run: the Ray stages do not compute them yet, and
-    a metric is never left out silently."""
+def refuse_plugins(segment: Sequence[str]) -> None:
+    """A `UsageError` when a plug-in metric (registered in this process by ``--metric``) would run: the Ray
+    workers are other processes that do not load plug-ins yet, and a metric is never left out silently.
+    Built-in segment metrics (``qe``) run on the shards (`ray_stages.segment_rows`)."""
     from ..errors import UsageError
-    from ..metrics.base import segment_metrics
+    from ..metrics.base import METRICS
+    from ..metrics.plugins import PluginMetric
 
-    names = [m.name for m in segment_metrics(wanted, has_refs=has_refs, has_embeddings=True)]
+    names = [name for name in segment if isinstance(METRICS.get(name), PluginMetric)]
     if names:
-        raise UsageError(f"segment metric(s) {', '.join(names)} are not computed by --engine ray yet",
+        raise UsageError(f"plug-in metric(s) {', '.join(names)} are not computed by --engine ray yet",
                          "use --engine local (or --stream) for them")
 
 

@@ -47,7 +47,8 @@ from ..compare import (
     target_language,
 )
 from ..errors import InputError
-from ..metrics.base import metric_names
+from ..metrics.base import metric_names, segment_metrics
+from ..score.pipeline import embedding_signature
 from ..report.summary import reason_counts
 from .ray_common import (
     RaySettings,
@@ -56,12 +57,12 @@ from .ray_common import (
     embedding_actors,
     per_row_matrix,
     ray_session,
-    refuse_segment_metrics,
+    refuse_plugins,
 )
 from .ray_index import line_fingerprint, scan_lines, shard_ranges
 from .ray_io import SCAN_CHUNK, Inputs, raw_lines, read_rows, resolve_location, side_error
 from .ray_stages import CheckContext, EmbedOut, check_shard, embed_shard
-from .ray_summary import build_report
+from .ray_summary import build_report, segment_scores
 from .ray_workers import RETRIED, ShardFailure, device_report, maybe_fail
 
 __all__ = ["CompareRun", "compare_ray", "compare_ray_run"]
@@ -132,10 +133,13 @@ def stats_task(inputs: Inputs, lo: int, hi: int, metrics: tuple[str, ...], tgt_l
 
 
 @ray.remote(num_cpus=1)
-def check_task(inputs: Inputs, lo: int, hi: int, per_row: np.ndarray, ctx: CheckContext) -> tuple[tuple[str, ...], ...]:
-    """`check_shard` of rows ``lo .. hi - 1`` of one system: the reason codes of each row."""
+def check_task(inputs: Inputs, lo: int, hi: int, per_row: np.ndarray,
+               ctx: CheckContext) -> tuple[tuple[tuple[str, ...], ...], dict[str, np.ndarray]]:  # fmt: skip
+    """`check_shard` of rows ``lo .. hi - 1`` of one system: the reason codes of each row and the values of
+    each segment metric (NaN where none)."""
     maybe_fail("check", lo)
-    return check_shard(read_rows(inputs, lo, hi), per_row, ctx).reasons
+    out = check_shard(read_rows(inputs, lo, hi), per_row, ctx)
+    return out.reasons, out.segment
 
 
 def _embed(encoder: Any, inputs: Inputs, lo: int, hi: int, margin_k: int, neighbours: str) -> EmbedOut:
@@ -207,8 +211,8 @@ def _run(src: str | Path, refs: Sequence[str | Path], systems: Sequence[tuple[st
     from ..compare.ranking import rank_systems
 
     check_baseline(options, [name for name, _ in systems])
-    if options.embeddings:
-        refuse_segment_metrics(None, bool(refs))
+    if options.embeddings:  # before any work
+        refuse_plugins([m.name for m in segment_metrics(None, has_refs=True, has_embeddings=True)])
     names = [str(src), *map(str, refs)]
     sides = ["src"] + ["ref"] * len(refs) + ["tgt"] * len(systems)
     votes = [True] + [k == 0 for k in range(len(refs))] + [not refs] * len(systems)
@@ -303,6 +307,7 @@ def _embedding_parts(inputs: list[Inputs], ranges: list[tuple[int, int]], option
             ray.kill(actor)
     th = options.thresholds
     ctx_metrics = ("chrf",) if has_refs else ()
+    segment = tuple(m.name for m in segment_metrics(None, has_refs=has_refs, has_embeddings=True))
     checks = _retried(check_task, settings)
     pending = []
     for k in range(len(inputs)):
@@ -312,15 +317,20 @@ def _embedding_parts(inputs: list[Inputs], ranges: list[tuple[int, int]], option
         lengths, per_row = per_row_matrix(shards, langs, th.length_k, neighbours, sopts.margin_k, settings.knn_rows)
         shards = [replace(e, vectors=None) for e in shards]  # the k-NN is done: the driver keeps no vectors
         ctx = CheckContext(*langs, lengths, th, ctx_metrics, inputs[k].n_refs, encoder.max_tokens, True,
-                           options.n_bootstrap, options.seed)  # fmt: skip
+                           options.n_bootstrap, options.seed, segment, sopts.model, cache_dir,
+                           embedding_signature(encoder, sopts.margin_k))  # fmt: skip
         report = build_report(inputs[k], sopts, encoder, langs, lengths, shards, [], per_row, neighbours, True)
         futures = [checks.remote(inputs[k], lo, hi, per_row[lo:hi], ctx) for lo, hi in ranges]
-        pending.append((per_row, report, futures))
+        pending.append((per_row, np.concatenate([e.paired for e in shards]) if shards else np.zeros(0, bool), report,
+                        futures))  # fmt: skip
     parts = []
-    for per_row, report, futures in pending:
-        reasons = [row for f in futures for row in ray.get(f)]
+    for per_row, paired, report, futures in pending:
+        done = [ray.get(f) for f in futures]
+        reasons = [row for shard_reasons, _ in done for row in shard_reasons]
+        seg = {name: np.concatenate([values[name] for _, values in done] or [np.zeros(0)]) for name in segment}
         counts = {code: c for code, c in reason_counts(code for row in reasons for code in row).items() if c}
         flagged = np.array([bool(row) for row in reasons], dtype=bool)
-        parts.append(EmbeddingPart(per_row[:, 0], per_row[:, 1], flagged, counts, report))
+        report = replace(report, scores=report.scores | segment_scores(seg, paired, sopts, langs, report.model["signature"]))
+        parts.append(EmbeddingPart(per_row[:, 0], per_row[:, 1], flagged, counts, report, seg))
     return parts, {"embedding_actors": {"count": count, "gpus_each": gpus}, "embedding_devices": distinct_devices(devices)}
 

@@ -36,7 +36,8 @@ import ray
 
 from ..embed import default_cache_dir, get_encoder
 from ..errors import UsageError
-from ..score.pipeline import ScoreOptions
+from ..metrics.base import segment_metrics
+from ..score.pipeline import ScoreOptions, embedding_signature
 from ..records import Report
 from .ray_common import (
     RaySettings,
@@ -45,7 +46,7 @@ from .ray_common import (
     embedding_actors,
     per_row_matrix,
     ray_session,
-    refuse_segment_metrics,
+    refuse_plugins,
 )
 from .ray_index import input_kind, shard_ranges
 from .ray_io import Inputs, prepare_output, write_bytes
@@ -114,7 +115,7 @@ def _data_context(max_retries: int) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _run(src: str | Path, tgt: str | Path | None, refs: Sequence[str | Path], options: ScoreOptions, out_dir: str,
          settings: RaySettings, address: str | None, retry_args: dict[str, Any]) -> RayRun:  # fmt: skip
-    refuse_segment_metrics(options.segment_metrics, bool(refs) or tgt is None)
+    refuse_plugins([m.name for m in segment_metrics(options.segment_metrics, has_refs=True, has_embeddings=True)])  # before any work
     times: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -157,7 +158,9 @@ def _run(src: str | Path, tgt: str | Path | None, refs: Sequence[str | Path], op
     lap("neighbours")
     seed = options.seed if options.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
     metrics = tuple(options.metrics) if inputs.n_refs else ()
-    ctx = CheckContext(*langs, lengths, th, metrics, inputs.n_refs, encoder.max_tokens, exact, options.n_bootstrap, seed)
+    segment = tuple(m.name for m in segment_metrics(options.segment_metrics, has_refs=bool(inputs.n_refs), has_embeddings=True))
+    ctx = CheckContext(*langs, lengths, th, metrics, inputs.n_refs, encoder.max_tokens, exact, options.n_bootstrap, seed,
+                       segment, options.model, cache_dir, embedding_signature(encoder, options.margin_k))  # fmt: skip
     checked = []
     if n:
         checked = payloads(shards.map_batches(

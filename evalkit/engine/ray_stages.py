@@ -18,7 +18,8 @@ from __future__ import annotations
 import inspect
 import math
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -180,6 +181,12 @@ class CheckContext:
     exact: bool
     n_bootstrap: int
     seed: int
+    # registered segment metrics (qe, plug-ins) the shard computes from the embedding model's vectors: their
+    # names, the model (its vectors are read back from the run's shared cache) and its signature
+    segment: tuple[str, ...] = ()
+    model: str = ""
+    cache_dir: str | None = None
+    model_signature: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,6 +204,29 @@ class CheckOut:
     sums: dict[str, tuple[float, int]]
     csv: str
     rows: list[dict[str, Any]]
+    segment: dict[str, np.ndarray] = field(default_factory=dict)  # per row, NaN where a metric has no value
+
+
+def segment_rows(rows: Rows, src: list[str], tgt: list[str], paired: np.ndarray, ctx: CheckContext) -> dict[str, np.ndarray]:
+    """The registered segment metrics ``ctx.segment`` over the shard's paired rows, through the kernel's one
+    `segment_values`, as the local run computes them (same texts, languages, unit vectors and signature)."""
+    from ..embed import get_encoder
+    from ..metrics.base import METRICS, SegmentContext, SegmentMetric
+    from ..score.kernel import segment_values
+
+    metrics = [m for name in ctx.segment if isinstance(m := METRICS.get(name), SegmentMetric)]
+    out = {m.name: np.full(len(src), np.nan) for m in metrics}
+    idx = [int(i) for i in np.flatnonzero(paired)]
+    if not metrics or not idx:
+        return out
+    encoder = get_encoder(ctx.model, None if ctx.cache_dir is None else Path(ctx.cache_dir))
+    sources, targets = [src[i] for i in idx], [tgt[i] for i in idx]
+    seg = SegmentContext(tuple(sources), tuple(targets), tuple(tuple(r[i] for r in rows.refs) for i in idx),
+                         ctx.src_lang, ctx.tgt_lang, encoder.encode(sources), encoder.encode(targets),
+                         ctx.model_signature)  # fmt: skip
+    for name, values in segment_values(metrics, seg).items():
+        out[name][idx] = values
+    return out
 
 
 def poisson_weights(rows: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
@@ -226,7 +256,8 @@ def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
         refs = prepare(metric, rows.refs, tgt_lang=ctx.tgt_lang)
         stats[metric] = refs.stats(tgt)
         sent[metric] = refs.sentence_from_stats(stats[metric])
-    names = [m for m in metric_names("statistics") if m in sent]
+    seg = segment_rows(rows, src, tgt, paired, ctx) if ctx.segment else {}
+    names = [m for m in metric_names("statistics", "segment") if m in sent or m in seg]
     out_rows = []
     kernel = LinkContext(ctx.src_lang, ctx.tgt_lang, ctx.length_model, th, ctx.max_tokens)
     reasons: list[tuple[str, ...]] = []
@@ -239,7 +270,8 @@ def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
         if paired[i]:
             cos, margin, ref_sim, n_src, n_tgt = per_row[i]
             scored = replace(scored, similarity=float(cos), margin=float(margin),
-                             ref_similarity=None if math.isnan(ref_sim) else float(ref_sim))  # fmt: skip
+                             ref_similarity=None if math.isnan(ref_sim) else float(ref_sim),
+                             metrics=scored.metrics | {m: float(v[i]) for m, v in seg.items() if math.isfinite(v[i])})  # fmt: skip
             tokens = (int(n_src), int(n_tgt)) if ctx.max_tokens is not None else None
         scored = finish_link(scored, src[i], tgt[i], kernel, tokens)
         reasons.append(tuple(flag.code for flag in scored.flags))
@@ -249,6 +281,9 @@ def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
     idx = np.flatnonzero(paired)
     for name, col in (("similarity", 0), ("margin", 1)):
         sums[name] = (float(per_row[idx, col].sum()), len(idx))
+    finite = {name: np.flatnonzero(np.isfinite(values)) for name, values in seg.items()}
+    for name, values in seg.items():
+        sums[name] = (float(values[finite[name]].sum()), len(finite[name]))
     if not ctx.exact:
         weights = poisson_weights(np.arange(rows.lo, rows.lo + n), ctx.n_bootstrap, ctx.seed)
         for metric in list(stats):
@@ -258,7 +293,10 @@ def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
         for name, col in (("similarity", 0), ("margin", 1)):
             w = weights[:, idx]
             resampled[name] = np.stack([w @ per_row[idx, col], w.sum(axis=1)], axis=1)
-    return CheckOut(rows.lo, tuple(reasons), stats, resampled, sums, csv_text(out_rows), out_rows)
+        for name, values in seg.items():
+            w = weights[:, finite[name]]
+            resampled[name] = np.stack([w @ values[finite[name]], w.sum(axis=1)], axis=1)
+    return CheckOut(rows.lo, tuple(reasons), stats, resampled, sums, csv_text(out_rows), out_rows, seg)
 
 
 def poisson_score(refs: Any, total: np.ndarray, resampled: np.ndarray, n_bootstrap: int, seed: int | None) -> Score:

@@ -9,6 +9,7 @@ taken from the shards. No Ray import here.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -100,6 +101,7 @@ def build_report(
             mean, ci = poisson_mean(total, int(paired.sum()), np.sum([c.resampled[name] for c in checked], axis=0), nb)
             sig += "|resample:poisson"
         scores[name] = Score(name, mean, sig, ci)
+    scores.update(_segment_scores(options, langs, emb_sig, paired, checked, exact))
     warnings = [s.message for s in merge_shifts([p for e in embedded for p in e.shifts], target)]
     if neighbours == "shard":
         warnings.append(f"margins use the {options.margin_k} nearest neighbours within shards of {inputs.shard_rows} "
@@ -116,6 +118,43 @@ def build_report(
     model = {"id": encoder.model_id, "backend": encoder.backend, "signature": emb_sig}
     return Report(inputs_map, langs[0], langs[1], (), scores, options.thresholds.as_dict(), options.thresholds_origin,
                   model, tuple(warnings), extra)  # fmt: skip
+
+
+def segment_scores(values: dict[str, np.ndarray], paired: np.ndarray, options: ScoreOptions, langs: tuple[str, str],
+                   emb_sig: str) -> dict[str, Score]:  # fmt: skip
+    """Each segment metric's corpus score from its values on every row (``values``, NaN where none), exact:
+    the metric's own `corpus` over the paired rows in row order, as the local run computes it."""
+    from ..metrics.base import METRICS, SegmentContext, SegmentMetric
+
+    ctx = SegmentContext((), (), (), langs[0], langs[1], None, None, emb_sig)
+    return {name: metric.corpus(column[paired], metric.signature(ctx), n_bootstrap=options.n_bootstrap, seed=options.seed)
+            for name, column in values.items() if isinstance(metric := METRICS.get(name), SegmentMetric)}  # fmt: skip
+
+
+def _segment_scores(options: ScoreOptions, langs: tuple[str, str], emb_sig: str, paired: np.ndarray,
+                    checked: list[CheckOut], exact: bool) -> dict[str, Score]:
+    """Each segment metric the shards computed (`ray_stages.segment_rows`): exact, `segment_scores`;
+    otherwise the Poisson sums of the shards."""
+    from ..metrics.base import METRICS, SegmentContext, SegmentMetric
+
+    names = list(checked[0].segment) if checked else []
+    if exact:
+        return segment_scores({name: np.concatenate([c.segment[name] for c in checked]) for name in names}, paired,
+                              options, langs, emb_sig)  # fmt: skip
+    out: dict[str, Score] = {}
+    ctx = SegmentContext((), (), (), langs[0], langs[1], None, None, emb_sig)
+    for name in names:
+        metric = METRICS.get(name)
+        if not isinstance(metric, SegmentMetric):
+            continue
+        total, count = sum(c.sums[name][0] for c in checked), sum(c.sums[name][1] for c in checked)
+        sig = f"{metric.signature(ctx)}|bs:{options.n_bootstrap}|seed:{options.seed}|resample:poisson"
+        if not count:
+            out[name] = Score(name, math.nan, sig)
+            continue
+        mean, ci = poisson_mean(total, count, np.sum([c.resampled[name] for c in checked], axis=0), options.n_bootstrap)
+        out[name] = Score(name, mean, sig, ci)
+    return out
 
 
 def summary_of(report: Report, inputs: Inputs, checked: list[CheckOut]) -> dict[str, Any]:

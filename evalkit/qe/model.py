@@ -118,13 +118,13 @@ class QEModel:
             if self.kind != "linear":
                 raise ValueError("qe: the length adjustment is defined for a linear model only")
             cols = [x.shape[1] - len(EXTRA_NAMES) + EXTRA_NAMES.index(n) for n in SIZE_FEATURES]
-            term = z[:, cols] @ self.layers[0][cols, 0]
+            term = _rows_dot(z[:, cols], self.layers[0][cols, 0])
             return self.predict_features(x) - np.minimum(term, 0.0)
         if self.kind == "linear":
             w, b = self.layers
-            return z @ w[:, 0] + b[0]
+            return _rows_dot(z, w[:, 0]) + b[0]
         w1, b1, w2, b2 = self.layers
-        return np.tanh(z @ w1 + b1) @ w2[:, 0] + b2[0]
+        return _rows_dot(np.tanh(np.einsum("ij,jk->ik", z, w1) + b1), w2[:, 0]) + b2[0]
 
 
 def parse_model(raw: bytes, encoder: str) -> QEModel:
@@ -166,3 +166,10 @@ def parse_model_copy(model: QEModel, encoder_id: str) -> QEModel:
     from dataclasses import replace
 
     return replace(model, encoder=encoder_id)
+
+
+def _rows_dot(z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``z @ w`` row by row, each row's sum independent of the other rows: BLAS sums the last rows of a
+    matrix in another order than the first, so a link's qe would change in its last digits with the size of
+    the batch it came in (a Ray shard against the local run)."""
+    return np.asarray((z * w).sum(axis=1), dtype=np.float64)
