@@ -138,6 +138,23 @@ def test_plugin_reaches_every_output(installed: Path, tmp_path: Path, cache_dir:
     assert "charjaccard" not in METRICS
 
 
+def test_plugin_flags_reach_the_links(installed: Path, tmp_path: Path, cache_dir: Path) -> None:
+    # charjaccard:max_chars=26 does not score a target of more than 26 characters and flags it too_long (its
+    # optional last_flags); hyp.alpha.en line 3 has 27 characters (the file), the others 24-26.
+    src, ref, alpha = DATA / "src.zh", DATA / "ref.en", DATA / "systems" / "hyp.alpha.en"
+    assert [len(line) for line in alpha.read_text(encoding="utf-8").splitlines()] == [26, 26, 27, 24]
+    for name, extra in (("local", []), ("stream", ["--stream"])):
+        out = tmp_path / name
+        assert main(["score", "--src", str(src), "--tgt", str(alpha), "--ref", str(ref), "-o", str(out), *extra,
+                     "--metric", "charjaccard:max_chars=26", "--cache-dir", str(cache_dir), "-q"]) == 0
+        rows = _rows(out / "pairs.csv")
+        assert [r["charjaccard"] == "" for r in rows] == [False, False, True, False], name
+        assert ["too_long" in r["reasons"].split(";") for r in rows] == [False, False, True, False], name
+        assert "charjaccard reads at most 26 characters, the target has 27" in rows[2]["details"], name
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert summary["reasons"]["too_long"] == 1, name
+
+
 class Counting:
     """A plug-in that counts the segments it is asked to score (length of the target), with its own corpus."""
 

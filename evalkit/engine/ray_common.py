@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -158,20 +158,6 @@ def margins(embedded: list[EmbedOut], paired: np.ndarray, cos: np.ndarray, k: in
     with np.errstate(divide="ignore", invalid="ignore"):
         margin[idx] = np.where(np.abs(denom) > 1e-9, cos[idx] / denom, 0.0)
     return margin
-
-
-def refuse_plugins(segment: Sequence[str]) -> None:
-    """A `UsageError` when a plug-in metric (registered in this process by ``--metric``) would run: the Ray
-    workers are other processes that do not load plug-ins yet, and a metric is never left out silently.
-    Built-in segment metrics (``qe``) run on the shards (`ray_stages.segment_rows`)."""
-    from ..errors import UsageError
-    from ..metrics.base import METRICS
-    from ..metrics.plugins import PluginMetric
-
-    names = [name for name in segment if isinstance(METRICS.get(name), PluginMetric)]
-    if names:
-        raise UsageError(f"plug-in metric(s) {', '.join(names)} are not computed by --engine ray yet",
-                         "use --engine local (or --stream) for them")
 
 
 def per_row_matrix(embedded: list[EmbedOut], langs: tuple[str, str], length_k: float, neighbours: str, margin_k: int,

@@ -48,6 +48,7 @@ from ..compare import (
 )
 from ..errors import InputError
 from ..metrics.base import metric_names, segment_metrics
+from ..metrics.plugins import specs_of
 from ..score.pipeline import embedding_signature
 from ..report.summary import reason_counts
 from .ray_common import (
@@ -57,7 +58,6 @@ from .ray_common import (
     embedding_actors,
     per_row_matrix,
     ray_session,
-    refuse_plugins,
 )
 from .ray_index import line_fingerprint, scan_lines, shard_ranges
 from .ray_io import SCAN_CHUNK, Inputs, raw_lines, read_rows, resolve_location, side_error
@@ -211,8 +211,6 @@ def _run(src: str | Path, refs: Sequence[str | Path], systems: Sequence[tuple[st
     from ..compare.ranking import rank_systems
 
     check_baseline(options, [name for name, _ in systems])
-    if options.embeddings:  # before any work
-        refuse_plugins([m.name for m in segment_metrics(None, has_refs=True, has_embeddings=True)])
     names = [str(src), *map(str, refs)]
     sides = ["src"] + ["ref"] * len(refs) + ["tgt"] * len(systems)
     votes = [True] + [k == 0 for k in range(len(refs))] + [not refs] * len(systems)
@@ -318,7 +316,7 @@ def _embedding_parts(inputs: list[Inputs], ranges: list[tuple[int, int]], option
         shards = [replace(e, vectors=None) for e in shards]  # the k-NN is done: the driver keeps no vectors
         ctx = CheckContext(*langs, lengths, th, ctx_metrics, inputs[k].n_refs, encoder.max_tokens, True,
                            options.n_bootstrap, options.seed, segment, sopts.model, cache_dir,
-                           embedding_signature(encoder, sopts.margin_k))  # fmt: skip
+                           embedding_signature(encoder, sopts.margin_k), specs_of(segment))  # fmt: skip
         report = build_report(inputs[k], sopts, encoder, langs, lengths, shards, [], per_row, neighbours, True)
         futures = [checks.remote(inputs[k], lo, hi, per_row[lo:hi], ctx) for lo, hi in ranges]
         pending.append((per_row, np.concatenate([e.paired for e in shards]) if shards else np.zeros(0, bool), report,

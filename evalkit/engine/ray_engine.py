@@ -37,6 +37,7 @@ import ray
 from ..embed import default_cache_dir, get_encoder
 from ..errors import UsageError
 from ..metrics.base import segment_metrics
+from ..metrics.plugins import specs_of
 from ..score.pipeline import ScoreOptions, embedding_signature
 from ..records import Report
 from .ray_common import (
@@ -46,7 +47,6 @@ from .ray_common import (
     embedding_actors,
     per_row_matrix,
     ray_session,
-    refuse_plugins,
 )
 from .ray_index import input_kind, shard_ranges
 from .ray_io import Inputs, prepare_output, write_bytes
@@ -115,7 +115,6 @@ def _data_context(max_retries: int) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _run(src: str | Path, tgt: str | Path | None, refs: Sequence[str | Path], options: ScoreOptions, out_dir: str,
          settings: RaySettings, address: str | None, retry_args: dict[str, Any]) -> RayRun:  # fmt: skip
-    refuse_plugins([m.name for m in segment_metrics(options.segment_metrics, has_refs=True, has_embeddings=True)])  # before any work
     times: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -160,7 +159,8 @@ def _run(src: str | Path, tgt: str | Path | None, refs: Sequence[str | Path], op
     metrics = tuple(options.metrics) if inputs.n_refs else ()
     segment = tuple(m.name for m in segment_metrics(options.segment_metrics, has_refs=bool(inputs.n_refs), has_embeddings=True))
     ctx = CheckContext(*langs, lengths, th, metrics, inputs.n_refs, encoder.max_tokens, exact, options.n_bootstrap, seed,
-                       segment, options.model, cache_dir, embedding_signature(encoder, options.margin_k))  # fmt: skip
+                       segment, options.model, cache_dir, embedding_signature(encoder, options.margin_k),
+                       specs_of(segment))  # fmt: skip
     checked = []
     if n:
         checked = payloads(shards.map_batches(

@@ -309,14 +309,15 @@ def _numeric(name: str) -> bool:
     return name in _NUMERIC or name in METRICS
 
 
-def parquet_bytes(rows: Sequence[dict[str, Any]]) -> bytes:
+def parquet_bytes(rows: Sequence[dict[str, Any]], numeric: Sequence[str] = ()) -> bytes:
     """A shard of pairs.parquet: the columns of pairs.csv, numbers as float64 (null where empty), text as is
-    (no spreadsheet neutralising: Parquet readers do not evaluate formulas)."""
+    (no spreadsheet neutralising: Parquet readers do not evaluate formulas). ``numeric``: more number columns
+    (plug-ins, which the worker registers only while it checks its shard)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     names = list(rows[0]) if rows else []
-    schema = pa.schema([(k, pa.float64() if _numeric(k) else pa.string()) for k in names])
+    schema = pa.schema([(k, pa.float64() if _numeric(k) or k in numeric else pa.string()) for k in names])
     table = pa.Table.from_pylist(list(rows), schema=schema)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)

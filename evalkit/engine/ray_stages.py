@@ -31,7 +31,7 @@ from ..lang import detect_lang
 from ..metrics.base import metric_names
 from ..metrics.checks import LengthModel, text_length
 from ..metrics.embedding import pair_cosine, ratio_margin
-from ..records import Link, Score, ScoredLink, Segment
+from ..records import Flag, Link, Score, ScoredLink, Segment
 from ..report.csv import csv_text
 from ..report.table import link_row
 from ..score.kernel import LinkContext, finish_link
@@ -182,11 +182,13 @@ class CheckContext:
     n_bootstrap: int
     seed: int
     # registered segment metrics (qe, plug-ins) the shard computes from the embedding model's vectors: their
-    # names, the model (its vectors are read back from the run's shared cache) and its signature
+    # names, the model (its vectors are read back from the run's shared cache) and its signature; the
+    # ``--metric`` specs of the plug-ins among them, which each worker loads itself (`evalkit.metrics.plugins`)
     segment: tuple[str, ...] = ()
     model: str = ""
     cache_dir: str | None = None
     model_signature: str = ""
+    plugins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -207,26 +209,30 @@ class CheckOut:
     segment: dict[str, np.ndarray] = field(default_factory=dict)  # per row, NaN where a metric has no value
 
 
-def segment_rows(rows: Rows, src: list[str], tgt: list[str], paired: np.ndarray, ctx: CheckContext) -> dict[str, np.ndarray]:
+def segment_rows(rows: Rows, src: list[str], tgt: list[str], paired: np.ndarray,
+                 ctx: CheckContext) -> tuple[dict[str, np.ndarray], dict[int, tuple[Flag, ...]]]:  # fmt: skip
     """The registered segment metrics ``ctx.segment`` over the shard's paired rows, through the kernel's one
-    `segment_values`, as the local run computes them (same texts, languages, unit vectors and signature)."""
+    `segment_values`, as the local run computes them (same texts, languages, unit vectors and signature), and
+    the flags they raised (`segment_flags`) by row of the shard. The plug-ins are registered (`check_shard`)."""
     from ..embed import get_encoder
-    from ..metrics.base import METRICS, SegmentContext, SegmentMetric
-    from ..score.kernel import segment_values
+    from ..metrics.base import SegmentContext, SegmentMetric, get_metric
+    from ..score.kernel import segment_flags, segment_values
 
-    metrics = [m for name in ctx.segment if isinstance(m := METRICS.get(name), SegmentMetric)]
+    cache = None if ctx.cache_dir is None else Path(ctx.cache_dir)
+    # an unknown name is an error (get_metric), never a dropped column; the driver sent segment metrics only
+    metrics = [m for m in map(get_metric, ctx.segment) if isinstance(m, SegmentMetric)]
     out = {m.name: np.full(len(src), np.nan) for m in metrics}
     idx = [int(i) for i in np.flatnonzero(paired)]
     if not metrics or not idx:
-        return out
-    encoder = get_encoder(ctx.model, None if ctx.cache_dir is None else Path(ctx.cache_dir))
+        return out, {}
+    encoder = get_encoder(ctx.model, cache)
     sources, targets = [src[i] for i in idx], [tgt[i] for i in idx]
     seg = SegmentContext(tuple(sources), tuple(targets), tuple(tuple(r[i] for r in rows.refs) for i in idx),
                          ctx.src_lang, ctx.tgt_lang, encoder.encode(sources), encoder.encode(targets),
                          ctx.model_signature)  # fmt: skip
     for name, values in segment_values(metrics, seg).items():
         out[name][idx] = values
-    return out
+    return out, {idx[position]: flags for position, flags in segment_flags(metrics).items()}
 
 
 def poisson_weights(rows: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
@@ -244,8 +250,18 @@ def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
     """Metrics, checks and flags of every row, as `evalkit.pipeline.score_alignment` does for a by-line alignment.
 
     ``per_row`` is (rows, 5): cosine, margin, reference similarity, source and target tokens (NaN / -1 where
-    undefined), from the embedding step and the driver's k-NN.
+    undefined), from the embedding step and the driver's k-NN. The plug-ins of ``ctx.plugins`` are loaded
+    from their specs for the shard (a worker is another process than the driver) and unloaded afterwards.
     """
+    from ..metrics.base import METRICS
+    from ..metrics.plugins import parse_spec, registered
+
+    missing = [spec for spec in ctx.plugins if parse_spec(spec)[0] not in METRICS]  # the driver's process has them
+    with registered(missing, None if ctx.cache_dir is None else Path(ctx.cache_dir)):
+        return _check_shard(rows, per_row, ctx)
+
+
+def _check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
     from ..metrics.reference import prepare
 
     src, tgt, paired = _plain(rows)
@@ -256,7 +272,7 @@ def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
         refs = prepare(metric, rows.refs, tgt_lang=ctx.tgt_lang)
         stats[metric] = refs.stats(tgt)
         sent[metric] = refs.sentence_from_stats(stats[metric])
-    seg = segment_rows(rows, src, tgt, paired, ctx) if ctx.segment else {}
+    seg, seg_flags = segment_rows(rows, src, tgt, paired, ctx) if ctx.segment else ({}, {})
     names = [m for m in metric_names("statistics", "segment") if m in sent or m in seg]
     out_rows = []
     kernel = LinkContext(ctx.src_lang, ctx.tgt_lang, ctx.length_model, th, ctx.max_tokens)
@@ -273,7 +289,7 @@ def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
                              ref_similarity=None if math.isnan(ref_sim) else float(ref_sim),
                              metrics=scored.metrics | {m: float(v[i]) for m, v in seg.items() if math.isfinite(v[i])})  # fmt: skip
             tokens = (int(n_src), int(n_tgt)) if ctx.max_tokens is not None else None
-        scored = finish_link(scored, src[i], tgt[i], kernel, tokens)
+        scored = finish_link(scored, src[i], tgt[i], kernel, tokens, seg_flags.get(i, ()))
         reasons.append(tuple(flag.code for flag in scored.flags))
         out_rows.append(link_row(scored, names, len(rows.refs)))
     resampled: dict[str, np.ndarray] = {}

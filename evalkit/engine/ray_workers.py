@@ -126,7 +126,7 @@ def check_batch(
         result = check_shard(read_rows(inputs, lo, hi), matrix[lo:hi], ctx)
         part = f"part-{lo // inputs.shard_rows:05d}"
         write_bytes(f"{out}/pairs.csv/{part}.csv", result.csv.encode("utf-8"))
-        write_bytes(f"{out}/pairs.parquet/{part}.parquet", parquet_bytes(result.rows))
+        write_bytes(f"{out}/pairs.parquet/{part}.parquet", parquet_bytes(result.rows, ctx.segment))
         return replace(result, csv="", rows=[])
 
     blobs = []

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 
 import numpy as np
 
-from ..records import Score
+from ..records import Flag, Score
 
 if TYPE_CHECKING:
     from ..records import ScoredLink
@@ -207,6 +207,12 @@ class SegmentMetric:
     def signature(self, ctx: SegmentContext) -> str:
         """The settings that made the values (model, version...), as sacrebleu's ``name:value|...``."""
         raise NotImplementedError
+
+    def flags(self) -> dict[int, Flag]:
+        """Flags the last `segment_values` call raised, by link position in its ``ctx`` (a neural metric's
+        ``too_long`` where it would have truncated an input); none by default. The kernel adds them to the
+        links' flags (`evalkit.score.kernel.segment_flags`)."""
+        return {}
 
     def corpus(self, values: np.ndarray, signature: str, *, n_bootstrap: int, seed: int | None) -> Score:
         """Mean of the finite values with its 95% bootstrap interval (`bootstrap_mean`)."""

@@ -36,7 +36,7 @@ from ..errors import UsageError
 from ..records import Flag, Score
 from .base import METRICS, SegmentContext, SegmentMetric, metric_names
 
-__all__ = ["GROUP", "PluginMetric", "available", "load", "parse_spec", "registered", "rule_plugins", "unload"]
+__all__ = ["GROUP", "PluginMetric", "available", "load", "parse_spec", "registered", "rule_plugins", "specs_of", "unload"]
 
 GROUP = "evalkit.metrics"
 
@@ -144,6 +144,12 @@ def registered(specs: Sequence[str], cache_dir: Path | None = None) -> Iterator[
             unload(name)
 
 
+def specs_of(names: Sequence[str]) -> tuple[str, ...]:
+    """The ``--metric`` specs of the loaded plug-ins among ``names``: what another process (a Ray worker)
+    needs to load the same plug-ins with the same options."""
+    return tuple(_LOADED[name].spec for name in names if name in _LOADED)
+
+
 def rule_plugins(rules: Sequence[str], given: Sequence[str]) -> list[str]:
     """Installed plug-ins that ``METRIC=VALUE`` rules name and that are neither registered nor in ``given``."""
     names = {rule.partition("=")[0].strip() for rule in rules}
@@ -188,6 +194,9 @@ class PluginMetric(SegmentMetric):
             raise _fail("score()", self.name)(f"score() returned {out.shape[0] if out.ndim else 'a scalar'} values "
                                               f"for {len(sources)} segments")  # fmt: skip
         return out
+
+    def flags(self) -> dict[int, Flag]:
+        return dict(self.last_flags)
 
     def _flags(self, positions: Sequence[int]) -> dict[int, Flag]:
         """The plug-in's optional ``last_flags`` ({position in the call: (code, detail, value, threshold)})

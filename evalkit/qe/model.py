@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -101,16 +103,22 @@ class QEModel:
     def length_term(self, src_texts: Sequence[str], tgt_texts: Sequence[str]) -> np.ndarray:
         """The part of ``predict``'s value that the two log-length features contribute (relative to a segment
         of the training mean's length): ``predict - length_term`` is `predict_adjusted`'s second array."""
+        return np.array([self.length_term_of(s, t) for s, t in zip(src_texts, tgt_texts)], dtype=np.float64)
+
+    def length_term_of(self, source: str, target: str) -> float:
+        """`length_term` of one link, in plain floats: the `low_qe` rule asks it once per link."""
+        (m_src, s_src, w_src), (m_tgt, s_tgt, w_tgt) = self._length_coefficients
+        return ((math.log1p(text_length(source)) - m_src) / s_src * w_src
+                + (math.log1p(text_length(target)) - m_tgt) / s_tgt * w_tgt)  # fmt: skip
+
+    @cached_property
+    def _length_coefficients(self) -> tuple[tuple[float, float, float], ...]:
+        """(mean, scale, weight) of the two log-length features (`SIZE_FEATURES`), as Python floats."""
         if self.kind != "linear":
             raise ValueError("qe: the length adjustment is defined for a linear model only")
-        w = self.layers[0][:, 0]
-        out = np.zeros(len(src_texts))
         offset = len(self.mean) - len(EXTRA_NAMES)
-        for name, texts in zip(SIZE_FEATURES, (src_texts, tgt_texts)):
-            k = offset + EXTRA_NAMES.index(name)
-            x = np.log1p(np.array([text_length(t) for t in texts], dtype=np.float64))
-            out += (x - self.mean[k]) / self.scale[k] * w[k]
-        return out
+        ks = [offset + EXTRA_NAMES.index(name) for name in SIZE_FEATURES]
+        return tuple((float(self.mean[k]), float(self.scale[k]), float(self.layers[0][k, 0])) for k in ks)
 
     def predict_features(self, x: np.ndarray, length_adjusted: bool = False) -> np.ndarray:
         z = (x - self.mean) / self.scale

@@ -35,7 +35,7 @@ from ..metrics.base import SegmentContext, SegmentMetric
 from ..metrics.checks import LengthModel, run_checks
 from ..records import Flag, ScoredLink
 
-__all__ = ["LinkContext", "finish_link", "finish_links", "segment_values", "token_counts", "too_long"]
+__all__ = ["LinkContext", "finish_link", "finish_links", "segment_flags", "segment_values", "token_counts", "too_long"]
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,10 @@ def finish_link(
 
 
 def finish_links(
-    batch: Sequence[tuple[ScoredLink, str, str, tuple[int, int] | None]], ctx: LinkContext
+    batch: Sequence[tuple[ScoredLink, str, str, tuple[int, int] | None, tuple[Flag, ...]]], ctx: LinkContext
 ) -> list[ScoredLink]:
-    """`finish_link` over ``(scored, source, target, tokens)`` items: the unit of work of a worker process."""
-    return [finish_link(scored, source, target, ctx, tokens) for scored, source, target, tokens in batch]
+    """`finish_link` over ``(scored, source, target, tokens, extra)`` items: the unit of work of a worker process."""
+    return [finish_link(scored, source, target, ctx, tokens, extra) for scored, source, target, tokens, extra in batch]
 
 
 def segment_values(metrics: Sequence[SegmentMetric], ctx: SegmentContext) -> dict[str, np.ndarray]:
@@ -107,3 +107,13 @@ def segment_values(metrics: Sequence[SegmentMetric], ctx: SegmentContext) -> dic
             raise ValueError(f"metric {metric.name}: segment_values gave shape {values.shape} for {len(ctx.sources)} links")
         out[metric.name] = values
     return out
+
+
+def segment_flags(metrics: Sequence[SegmentMetric]) -> dict[int, tuple[Flag, ...]]:
+    """The flags the metrics' last `segment_values` calls raised (`SegmentMetric.flags`), by link position in
+    that call's ``ctx``: every path passes them to `finish_link` as ``extra`` flags."""
+    out: dict[int, list[Flag]] = {}
+    for metric in metrics:
+        for position, flag in metric.flags().items():
+            out.setdefault(position, []).append(flag)
+    return {position: tuple(flags) for position, flags in out.items()}

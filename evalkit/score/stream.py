@@ -43,7 +43,7 @@ import numpy as np
 from ..config import Thresholds
 from ..errors import InputError
 from ..progress import StageProgress, no_progress
-from ..records import Link, ScoredLink
+from ..records import Flag, Link, ScoredLink
 
 __all__ = ["StreamOptions", "StreamSummary", "count_lines", "iter_chunks", "score_stream"]
 
@@ -146,7 +146,7 @@ def iter_chunks(
             first += len(cols[0])
 
 
-def _finish(args: tuple[list[tuple[ScoredLink, str, str, tuple[int, int] | None]], Any]) -> list[ScoredLink]:
+def _finish(args: tuple[list[tuple[ScoredLink, str, str, tuple[int, int] | None, tuple[Flag, ...]]], Any]) -> list[ScoredLink]:
     """The kernel's checks and flags on one worker's share of a chunk."""
     from ..score.kernel import finish_links
 
@@ -192,7 +192,7 @@ def score_stream(
     ``evalkit score``.
     """
     from ..flag import REASONS
-    from ..score.kernel import LinkContext, segment_values, token_counts
+    from ..score.kernel import LinkContext, segment_flags, segment_values, token_counts
     from ..metrics.base import SegmentContext, segment_metrics
     from ..metrics.checks import LengthModel
     from ..metrics.embedding import pair_cosine, ratio_margin
@@ -268,11 +268,13 @@ def score_stream(
                 margin_sum += sum(margins.values())
                 n_embedded += len(live)
             per_link: list[dict[str, float]] = [{} for _ in range(n)]
+            extra: dict[int, tuple[Flag, ...]] = {}  # the segment metrics' flags, by line of the chunk
             if seg_metrics and live:
                 ctx = SegmentContext(tuple(srcs[i] for i in live), tuple(tgts[i] for i in live),
                                      tuple(tuple(s[i] for s in streams) for i in live), src_lang, tgt_lang, src_vec, tgt_vec,
                                      model_sig)  # fmt: skip
                 computed = segment_values(seg_metrics, ctx)
+                extra = {live[position]: flags for position, flags in segment_flags(seg_metrics).items()}
                 for metric in seg_metrics:
                     for i, v in zip(live, computed[metric.name].tolist()):
                         if np.isfinite(v):
@@ -289,7 +291,8 @@ def score_stream(
                     similarity=sims.get(i), margin=margins.get(i),
                     metrics={**{m: v[i] for m, v in sentence.items()}, **per_link[i]},
                 )
-                items.append((scored, srcs[i], tgts[i], token_counts(encoder, srcs[i], tgts[i]) if i in live_set else None))
+                items.append((scored, srcs[i], tgts[i], token_counts(encoder, srcs[i], tgts[i]) if i in live_set else None,
+                              extra.get(i, ())))  # fmt: skip
             # the kernel's checks and flags, split over the worker processes (same order back)
             assert length_model is not None  # fitted on the first chunk above
             kernel = LinkContext(src_lang, tgt_lang, length_model, th, encoder.max_tokens if encoder is not None else None)

@@ -1,0 +1,73 @@
+"""Metric plug-ins on ``--engine ray``: each worker loads the plug-in from its ``--metric`` spec, and the files
+are the local run's.
+
+The example plug-in (examples/evalkit-plugin-example, ``charjaccard``) is pip-installed into a temporary
+folder (tests/test_plugins.py's fixture) that the Ray workers get on their ``PYTHONPATH``. The local run's own
+files are the expected values; the option ``max_chars=26`` makes the plug-in flag line 3 of hyp.alpha.en
+(27 characters) ``too_long``, so that a plug-in's flags are checked as well as its values.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'evalkit[ray]')")
+pytest.importorskip("pyarrow", reason="pyarrow is not installed (it comes with evalkit[ray])")
+
+from test_plugins import DATA, plugin_dir  # noqa: E402,F401  (the session fixture that pip-installs the example)
+
+from evalkit.cli import main  # noqa: E402
+
+SPEC = "charjaccard:max_chars=26"
+
+
+@pytest.fixture(scope="module")
+def cluster(plugin_dir: Path) -> Iterator[Path]:  # noqa: F811
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": str(plugin_dir)}})  # fmt: skip
+    yield plugin_dir
+    ray.shutdown()
+
+
+@pytest.fixture
+def installed(cluster: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.syspath_prepend(str(cluster))
+    return cluster
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    """pairs.csv's rows; a Ray run writes it as a folder of shards (part-*.csv, each with the header)."""
+    out: list[dict[str, str]] = []
+    for part in sorted(path.glob("part-*.csv")) if path.is_dir() else [path]:
+        with part.open(encoding="utf-8", newline="") as fh:
+            out += list(csv.DictReader(fh))
+    return out
+
+
+def test_score_with_a_plugin_on_ray_is_the_local_run(installed: Path, tmp_path: Path, cache_dir: Path) -> None:
+    src, ref, alpha = DATA / "src.zh", DATA / "ref.en", DATA / "systems" / "hyp.alpha.en"
+    common = ["--src", str(src), "--tgt", str(alpha), "--ref", str(ref), "--metric", SPEC, "--cache-dir", str(cache_dir), "-q"]
+    assert main(["score", *common, "-o", str(tmp_path / "local")]) == 0
+    assert main(["score", *common, "-o", str(tmp_path / "ray"), "--engine", "ray"]) == 0
+    local, on_ray = _rows(tmp_path / "local" / "pairs.csv"), _rows(tmp_path / "ray" / "pairs.csv")
+    assert [r["charjaccard"] for r in on_ray] == [r["charjaccard"] for r in local]
+    assert [r["reasons"] for r in on_ray] == [r["reasons"] for r in local]
+    assert ["too_long" in r["reasons"].split(";") for r in on_ray] == [False, False, True, False]
+    scores = [json.loads((tmp_path / k / "summary.json").read_text(encoding="utf-8"))["scores"]["charjaccard"]
+              for k in ("local", "ray")]  # fmt: skip
+    assert scores[1] == scores[0]  # value, interval and signature (exact bootstrap at this size)
+
+
+def test_compare_with_a_plugin_on_ray_is_the_local_compare(installed: Path, tmp_path: Path, cache_dir: Path) -> None:
+    common = ["--src", str(DATA / "src.zh"), "--ref", str(DATA / "ref.en"), str(DATA / "systems"), "--metric", SPEC,
+              "--bootstrap", "10", "--samples", "10", "--cache-dir", str(cache_dir), "-q"]  # fmt: skip
+    assert main(["compare", *common, "-o", str(tmp_path / "local")]) == 0
+    assert main(["compare", *common, "-o", str(tmp_path / "ray"), "--engine", "ray"]) == 0
+    boards = [json.loads((tmp_path / k / "leaderboard.json").read_text(encoding="utf-8")) for k in ("local", "ray")]
+    assert "charjaccard" in boards[0]["metrics"]
+    assert [s["scores"]["charjaccard"] for s in boards[1]["systems"]] == [s["scores"]["charjaccard"] for s in boards[0]["systems"]]
