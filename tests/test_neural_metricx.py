@@ -43,6 +43,13 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"untied": build_metricx(root / "untied"), "tied": build_metricx(root / "tied", seed=12, tied=True)}
 
 
+@pytest.fixture(scope="session")
+def spiece(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint without a tokenizer, its mT5-style sentencepiece tokenizer in ``mt5-tokenizer/`` (as google/mt5-xl)."""
+    pytest.importorskip("sentencepiece")
+    return build_metricx(tmp_path_factory.mktemp("tiny-metricx-spiece") / "m", seed=13, spiece=True)
+
+
 @pytest.fixture(autouse=True)
 def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path / "cache"))  # checkpoint-hash memo out of the user's cache
@@ -55,13 +62,13 @@ def metricx_inputs(version: str, qe: bool) -> list[str]:
     return [f"source: {s} candidate: {h}" + ("" if qe else f" reference: {r}") for s, h, r in zip(SRC, MT, REF)]
 
 
-def metricx_reference(folder: Path, texts: list[str], max_input_length: int) -> list[float]:
+def metricx_reference(folder: Path, texts: list[str], max_input_length: int, tokenizer_dir: Path | None = None) -> list[float]:
     """MetricX's predictions with plain transformers (MT5ForConditionalGeneration), one segment at a time."""
     import torch
     import transformers
     from transformers import AutoTokenizer, MT5ForConditionalGeneration
 
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir or folder))
     model = MT5ForConditionalGeneration.from_pretrained(str(folder), dtype=torch.float32).eval()
     index = tokenizer.convert_tokens_to_ids("<extra_id_10>")  # mT5's 250089; the tiny vocabulary's own id
     tied = json.loads((folder / "config.json").read_text(encoding="utf-8"))["tie_word_embeddings"]
@@ -78,14 +85,16 @@ def metricx_reference(folder: Path, texts: list[str], max_input_length: int) -> 
     return out
 
 
-@pytest.mark.parametrize("kind", ["untied", "tied"])
+@pytest.mark.parametrize("kind", ["untied", "tied", "spiece"])
 @pytest.mark.parametrize("version", ["23", "24"])
-def test_parity_with_metricx_forward(kind: str, version: str, tiny: dict[str, Path]) -> None:
+def test_parity_with_metricx_forward(kind: str, version: str, tiny: dict[str, Path], request: pytest.FixtureRequest) -> None:
     from evalkit.neural.metricx import MetricX, MetricXQE
 
+    folder = request.getfixturevalue("spiece") if kind == "spiece" else tiny[kind]
+    tok = folder / "mt5-tokenizer" if kind == "spiece" else None
     for cls, refs in ((MetricX, [REF]), (MetricXQE, None)):
-        ours = cls(model=str(tiny[kind]), version=version, device="cpu", batch_size="3").score(SRC, MT, refs)
-        theirs = metricx_reference(tiny[kind], metricx_inputs(version, refs is None), 1536 if version == "24" else 1024)
+        ours = cls(model=str(folder), tokenizer=str(tok or ""), version=version, device="cpu", batch_size="3").score(SRC, MT, refs)
+        theirs = metricx_reference(folder, metricx_inputs(version, refs is None), 1536 if version == "24" else 1024, tok)
         assert ours == pytest.approx(theirs, abs=1e-5)
         assert all(0 < x < 25 for x in theirs) and len({round(x, 4) for x in theirs}) == len(SRC)  # not clipped, distinct
 
@@ -153,7 +162,7 @@ def test_signature_version_and_kind(tiny: dict[str, Path], tmp_path: Path) -> No
         MetricX(model=str(tiny["untied"]), version="25")
 
 
-def test_missing_extra_and_weights(tiny: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_extra_and_weights(tiny: dict[str, Path], spiece: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
     from evalkit.neural import loading
@@ -164,12 +173,16 @@ def test_missing_extra_and_weights(tiny: dict[str, Path], tmp_path: Path, monkey
     with pytest.raises(ModelError, match="has no weights"):
         MetricX(model=str(tmp_path / "empty"))
     real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sentencepiece" else real(name, *a))
+    MetricX(model=str(tiny["untied"]))  # a tokenizer.json needs no sentencepiece
+    with pytest.raises(ModelError, match=r"needs sentencepiece for .*mt5-tokenizer \(spiece.model\), which is not installed"):
+        MetricX(model=str(spiece), tokenizer=str(spiece / "mt5-tokenizer"))
     monkeypatch.setattr(loading.importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
     with pytest.raises(ModelError, match=r"needs torch, which is not installed \(pip install 'evalkit\[neural\]'"):
         MetricX(model=str(tiny["untied"]))
 
 
-def test_cli_column_and_missing_model(tiny: dict[str, Path], tmp_path: Path) -> None:
+def test_cli_column_and_missing_model(tiny: dict[str, Path], spiece: Path, tmp_path: Path) -> None:
     from evalkit.neural.metricx import MetricX
 
     for name, lines in (("s.zh", SRC), ("h.en", MT), ("r.en", REF)):
@@ -184,8 +197,10 @@ def test_cli_column_and_missing_model(tiny: dict[str, Path], tmp_path: Path) -> 
     summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
     assert summary["scores"]["metricx"]["signature"].startswith("metricx|model:")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    # a checkpoint without a tokenizer reads MetricX's default google/mt5-xl, not in the (offline) cache here
     for spec, says in (("metricx:model=/nonexistent", "model folder /nonexistent not found"),
-                       ("metricx-qe:model=nobody/no-such-metricx", "huggingface-cli download")):  # fmt: skip
+                       ("metricx-qe:model=nobody/no-such-metricx", "huggingface-cli download nobody/no-such-metricx"),
+                       (f"metricx:model={spiece}", "huggingface-cli download google/mt5-xl")):  # fmt: skip
         start = time.monotonic()
         done = subprocess.run([sys.executable, "-m", "evalkit", *args, "--metric", spec], capture_output=True, text=True,
                               cwd=ROOT, env=env, timeout=120)  # fmt: skip

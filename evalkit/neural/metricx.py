@@ -26,6 +26,7 @@ is found and its weights hashed when the metric is built, so a missing model fai
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ from typing import Any, ClassVar
 
 from .. import __version__
 from ..errors import ModelError, UsageError
-from .loading import checkpoint_hash, need_extra, parse_int, pick_device, resolve_model
+from .loading import INSTALL, checkpoint_hash, need_extra, parse_int, pick_device, resolve_model
 
 __all__ = ["MetricX", "MetricXQE"]
 
@@ -85,6 +86,9 @@ class _MetricXBase:
         if not self._has_tokenizer(self.tokenizer_folder):
             raise ModelError(f"--metric {self.name}: {self.tokenizer_folder} has no tokenizer.json or spiece.model",
                              f"give tokenizer={_DEFAULT_TOKENIZER} or an mT5 tokenizer folder")  # fmt: skip
+        if not (self.tokenizer_folder / "tokenizer.json").is_file() and importlib.util.find_spec("sentencepiece") is None:
+            raise ModelError(f"--metric {self.name} needs sentencepiece for {self.tokenizer_id} (spiece.model), which is not installed",
+                             INSTALL)  # fmt: skip
         self.ckpt_hash = self._hash(weights[0])
         self.label = f"MetricX-{self.version}" + ("" if self.needs_reference else "-QE")
         kind = "reference-based" if self.needs_reference else "no reference"
@@ -166,8 +170,8 @@ class _MetricXBase:
                 # MetricX-23's predict.py loads float32, MetricX-24's the checkpoint's own dtype (torch_dtype="auto")
                 dtype = "float32" if self.version == "23" else "auto"
                 self._model = MetricXModel(self.folder, self.tokenizer_folder, device, dtype, self.max_tokens)
-            except (OSError, ValueError, KeyError, RuntimeError) as exc:
-                raise ModelError(f"--metric {self.name}: cannot load {self.model_id}: {str(exc).splitlines()[0][:200]}",
+            except (OSError, ValueError, KeyError, RuntimeError, ImportError) as exc:
+                raise ModelError(f"--metric {self.name}: cannot load {self.model_id}: {str(exc).strip().splitlines()[0][:200]}",
                                  f"the model folder needs config.json and its weights, the tokenizer ({self.tokenizer_id}) "
                                  "tokenizer.json or spiece.model") from None  # fmt: skip
         return self._model
