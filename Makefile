@@ -19,7 +19,7 @@ $(STAMP_RUN): pyproject.toml setup.py evalkit/_kernels/_fast.c | $(BIN)/python
 # torch first, pinned: the CPU wheel lies on disk; an unpinned torch pulls a multi-GB CUDA build.
 $(STAMP_DEV): pyproject.toml setup.py evalkit/_kernels/_fast.c | $(BIN)/python
 	$(BIN)/pip install -q "torch==2.13.0"
-	$(BIN)/pip install -q -e ".[st,dev,ray]"
+	$(BIN)/pip install -q -e ".[st,dev,ray,neural]"
 	touch $(STAMP_RUN) $@
 
 install: $(STAMP_RUN)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, SHARED_DATA, read_lines
 
 MAX_TOKENS = 62  # max_position_embeddings - 4 of the tiny encoder (as 510 of XLM-R's 514): longer is too_long
 HIDDEN = 32
@@ -99,4 +99,98 @@ def build_comet(folder: Path, kind: str = "regression_metric", seed: int = 7) ->
     torch.save({"state_dict": state, "hyper_parameters": hparams, "pytorch-lightning_version": "2.2.0", "epoch": 0,
                 "global_step": 0},
                folder / "checkpoints" / "model.ckpt")  # fmt: skip
+    return folder
+
+
+# MetricX (tests/test_neural_metricx.py): a tiny mT5 written as google-research/metricx publishes its checkpoints
+
+
+def metricx_lines(n: int = 200) -> list[str]:
+    """Text for the tiny mT5 tokenizer: the first ``n`` WMT22 zh-en sources and ``n`` reference-A lines
+    (../shared/data) when present, else the repository's own text (`corpus_lines`)."""
+    wmt22 = SHARED_DATA / "wmt22-general-zh-en"
+    files = [wmt22 / "sources" / "generaltest2022.zh-en.src.zh", wmt22 / "references" / "generaltest2022.zh-en.ref.A.en"]
+    if all(f.is_file() for f in files):
+        return [line for f in files for line in read_lines(f, n) if line.strip()]
+    return corpus_lines()
+
+
+def _metricx_tokenizer(folder: Path, lines: list[str], spiece: bool) -> None:
+    """A Unigram tokenizer in mT5's layout (``<pad>`` 0, ``</s>`` 1, ``<unk>`` 2, then the pieces, then the 100
+    sentinels with ``<extra_id_0>`` the very last id): a tokenizer.json trained with `tokenizers`, or (``spiece``)
+    a sentencepiece model with T5Tokenizer's tokenizer_config.json only, as google/mt5-* publish theirs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if spiece:
+        import sentencepiece as spm
+
+        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_prefix=str(folder / "spiece"), vocab_size=2000,
+                                       model_type="unigram", pad_id=0, eos_id=1, unk_id=2, bos_id=-1, character_coverage=1.0,
+                                       hard_vocab_limit=False, minloglevel=2)  # fmt: skip
+        (folder / "spiece.vocab").unlink()
+        config = {"tokenizer_class": "T5Tokenizer", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>", "extra_ids": 100}
+        (folder / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
+        return
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    # 2000 pieces: the 400 WMT22 lines hold about 1,200 distinct characters, and a Unigram vocabulary holds them all
+    trainer = trainers.UnigramTrainer(vocab_size=2000, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>")
+    tok.train_from_iterator(lines, trainer)
+    tok.add_special_tokens([f"<extra_id_{i}>" for i in range(99, -1, -1)])
+    eos = tok.token_to_id("</s>")
+    tok.post_processor = processors.TemplateProcessing(single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", eos)])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="</s>", pad_token="<pad>", unk_token="<unk>")
+    fast.save_pretrained(str(folder))
+
+
+def build_metricx(folder: Path, seed: int = 11, tied: bool = False, spiece: bool = False) -> Path:
+    """Write a tiny random MetricX checkpoint under ``folder`` (returned): config.json (mT5, 2+2 layers, d_model 32)
+    and model.safetensors, untied like MetricX's checkpoints (an lm_head of its own, ``tie_word_embeddings:
+    false``) or ``tied`` (no lm_head: the shared embeddings). Its tokenizer (`_metricx_tokenizer`) is in the
+    folder itself, or with ``spiece`` in ``folder/mt5-tokenizer`` only, as MetricX's checkpoints carry none.
+
+    Random weights would put most scores at MetricX's clip (0): the score's row of the output matrix (row
+    ``<extra_id_10>``) is set so that 24 calibration inputs score about 12 +- 3, i.e. inside [0, 25]."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoTokenizer, MT5Config, MT5ForConditionalGeneration
+
+    lines = metricx_lines()
+    tok_dir = folder / "mt5-tokenizer" if spiece else folder
+    _metricx_tokenizer(tok_dir, lines, spiece)
+    tokenizer = AutoTokenizer.from_pretrained(str(tok_dir))
+    assert (tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.unk_token_id) == (0, 1, 2)  # mT5's special ids
+    index = tokenizer.convert_tokens_to_ids("<extra_id_10>")
+    assert index == len(tokenizer) - 11  # as 250089 of mT5's 250,100
+    # vocabulary rows: the tokenizer's and 12 unused, as mT5's 250,112 rows hold its 250,100 pieces
+    config = MT5Config(vocab_size=len(tokenizer) + 12, d_model=HIDDEN, d_kv=8, d_ff=64, num_layers=LAYERS,
+                       num_decoder_layers=LAYERS, num_heads=4, relative_attention_num_buckets=8, relative_attention_max_distance=32,
+                       dropout_rate=0.0, feed_forward_proj="gated-gelu", tie_word_embeddings=tied, pad_token_id=0, eos_token_id=1,
+                       decoder_start_token_id=0)  # fmt: skip
+    torch.manual_seed(seed)
+    model = MT5ForConditionalGeneration(config).eval()
+    state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items() if not k.endswith("embed_tokens.weight")}
+    ids = [tokenizer(f"source: {s} candidate: {s}")["input_ids"][:-1] for s in lines[:24]]
+    with torch.no_grad():
+        decoded = torch.cat([model.decoder(input_ids=torch.zeros((1, 1), dtype=torch.long),
+                                           encoder_hidden_states=model.encoder(input_ids=torch.tensor([x])).last_hidden_state
+                                           ).last_hidden_state[:, 0] for x in ids])  # fmt: skip
+    mean = decoded.mean(0)
+    direction = torch.linalg.svd(decoded - mean, full_matrices=False).Vh[0]
+    k = 3.0 / float((decoded @ direction).std())
+    row = k * direction + (12.0 - k * float((decoded @ direction).mean())) * mean / float(mean @ mean)
+    if tied:
+        state.pop("lm_head.weight")
+        state["shared.weight"][index] = row / HIDDEN**-0.5  # MetricX scales a tied model's decoder output by d_model ** -0.5
+    else:
+        state["lm_head.weight"] = torch.randn(config.vocab_size, HIDDEN)
+        state["lm_head.weight"][index] = row
+    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    raw = config.to_dict()
+    raw.update({"architectures": ["MT5ForRegression"], "tie_word_embeddings": tied})  # transformers 5 writes True for every mT5
+    (folder / "config.json").write_text(json.dumps(raw, indent=2), encoding="utf-8")
     return folder

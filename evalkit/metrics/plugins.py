@@ -43,7 +43,9 @@ GROUP = "evalkit.metrics"
 
 # evalkit's own neural metrics (`evalkit.neural`, the [neural] extra): plug-ins like any other, listed here
 # rather than as entry points of evalkit's own distribution so that an editable checkout has them too.
-FIRST_PARTY = {"comet": "evalkit.neural.comet:Comet", "cometkiwi": "evalkit.neural.comet:CometKiwi"}
+FIRST_PARTY = {"comet": "evalkit.neural.comet:Comet", "cometkiwi": "evalkit.neural.comet:CometKiwi",
+               "metricx": "evalkit.neural.metricx:MetricX",
+               "metricx-qe": "evalkit.neural.metricx:MetricXQE"}
 
 
 def available() -> dict[str, EntryPoint]:

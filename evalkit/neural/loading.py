@@ -48,19 +48,24 @@ def parse_bool(metric: str, key: str, value: str | bool) -> bool:
     raise UsageError(f"--metric {metric}: {key}={value!r} is not yes or no", f"write {key}=yes or {key}=no")
 
 
-def resolve_model(metric: str, model: str, needed: tuple[str, ...]) -> Path:
+_COMET_FILES = ("*.yaml", "*.json", "checkpoints/*", "*.model")
+
+
+def resolve_model(metric: str, model: str, needed: tuple[str, ...], *, patterns: tuple[str, ...] = _COMET_FILES,
+                  what: str = "an unbabel-comet checkpoint") -> Path:  # fmt: skip
     """The folder of ``model`` (a path, or a hub id in the local Hugging Face cache or downloaded when online),
-    checked to hold the ``needed`` files; a one-line `ModelError` otherwise."""
+    checked to hold the ``needed`` files; a one-line `ModelError` otherwise. ``patterns``: the files of a hub
+    repository fetched (an unbabel-comet checkpoint's by default); ``what``: the kind of folder, for the messages."""
     path = Path(model).expanduser()
     if path.is_dir():
         folder = path
     elif path.exists() or model.startswith((".", "/", "~")):
-        raise ModelError(f"--metric {metric}: model folder {model} not found", "give the folder of an unbabel-comet checkpoint")
+        raise ModelError(f"--metric {metric}: model folder {model} not found", f"give the folder of {what}")
     else:
         try:
             from huggingface_hub import snapshot_download
 
-            folder = Path(snapshot_download(model, allow_patterns=["*.yaml", "*.json", "checkpoints/*", "*.model"]))
+            folder = Path(snapshot_download(model, allow_patterns=list(patterns)))
         except Exception as exc:  # offline and not cached, unknown id, gated model, no network
             offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
             how = (f"huggingface-cli download {model} on a machine with network (HF_HUB_OFFLINE=1 reads only the cache), "
@@ -69,7 +74,7 @@ def resolve_model(metric: str, model: str, needed: tuple[str, ...]) -> Path:
             raise ModelError(f"--metric {metric}: model {model} is not available ({why})", how) from None
     missing = [name for name in needed if not (folder / name).is_file()]
     if missing:
-        raise ModelError(f"--metric {metric}: {folder} lacks {', '.join(missing)}", "give an unbabel-comet checkpoint folder")
+        raise ModelError(f"--metric {metric}: {folder} lacks {', '.join(missing)}", f"give the folder of {what}")
     return folder
 
 
