@@ -16,6 +16,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,8 +34,10 @@ _DIGITS = re.compile(r"\d+")
 _WIDE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
+@lru_cache(maxsize=1 << 16)
 def text_length(text: str) -> float:
-    """Length in word-sized units (≥ 0): wide characters count 1, other non-space characters 1/5.5."""
+    """Length in word-sized units (≥ 0): wide characters count 1, other non-space characters 1/5.5. Cached:
+    the features and the `low_qe` rule's length adjustment both ask it of every link's texts."""
     wide = len(_WIDE.findall(text))
     narrow = len(text) - wide - text.count(" ")
     return wide + max(narrow, 0) / 5.5
@@ -50,9 +53,13 @@ def log_ratio(src_texts: Sequence[str], tgt_texts: Sequence[str]) -> np.ndarray:
 def check_counts(src: str, tgt: str, tgt_lang: str | None) -> list[float]:
     """The last five features of one link (see `EXTRA_NAMES`), each log1p of a count."""
     wide = 0 if tgt_lang in _CJK_LANGS else len(_WIDE.findall(tgt))
-    ns, nt = Counter(_DIGITS.findall(src)), Counter(_DIGITS.findall(tgt))
+    src_numbers, tgt_numbers = _DIGITS.findall(src), _DIGITS.findall(tgt)
+    missing = added = 0
+    if src_numbers or tgt_numbers:
+        ns, nt = Counter(src_numbers), Counter(tgt_numbers)
+        missing, added = sum((ns - nt).values()), sum((nt - ns).values())
     words = tgt.split()
-    counts = (wide, sum((ns - nt).values()), sum((nt - ns).values()), len(words) - len(set(words)), int(not tgt.strip()))
+    counts = (wide, missing, added, len(words) - len(set(words)), int(not tgt.strip()))
     return [math.log1p(c) for c in counts]
 
 
