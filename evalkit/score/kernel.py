@@ -33,9 +33,9 @@ from ..config import Thresholds
 from ..flag import flag_link
 from ..metrics.base import SegmentContext, SegmentMetric
 from ..metrics.checks import LengthModel, run_checks
-from ..records import Flag, ScoredLink
+from ..records import Flag, ScoredLink, Span
 
-__all__ = ["LinkContext", "finish_link", "finish_links", "segment_values", "token_counts", "too_long"]
+__all__ = ["LinkContext", "finish_link", "finish_links", "segment_spans", "segment_values", "token_counts", "too_long"]
 
 
 @dataclass(frozen=True)
@@ -107,3 +107,9 @@ def segment_values(metrics: Sequence[SegmentMetric], ctx: SegmentContext) -> dic
             raise ValueError(f"metric {metric.name}: segment_values gave shape {values.shape} for {len(ctx.sources)} links")
         out[metric.name] = values
     return out
+
+
+def segment_spans(metrics: Sequence[SegmentMetric]) -> dict[str, dict[int, tuple[Span, ...]]]:
+    """The error spans of the metrics that give them (``gives_spans``), from their last `segment_values`
+    call: ``{name: {position in ctx: spans}}``."""
+    return {metric.name: metric.segment_spans() for metric in metrics if metric.gives_spans}
