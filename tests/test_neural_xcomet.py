@@ -166,6 +166,15 @@ def test_cli_end_to_end(tiny: Path, tmp_path: Path) -> None:
     assert main([*args, "--metric", spec, "--stream", "-o", str(tmp_path / "s")]) == 0
     assert _spans_column(tmp_path / "s" / "pairs.csv") == column
 
+    # the Python API: to_pandas gives the spans as lists of dicts
+    pytest.importorskip("pandas")
+    import evalkit
+    from evalkit.metrics.plugins import registered
+
+    with registered([spec], tmp_path / "c"):
+        frame = evalkit.score(SRC, MT, [REF], metrics=["xcomet"], cache_dir=tmp_path / "c").to_pandas()
+    assert frame["xcomet_spans"].tolist() == column
+
 
 def test_missing_or_wrong_model_exit_2(tiny: Path, tmp_path: Path) -> None:
     args = _write_inputs(tmp_path)

@@ -3,6 +3,8 @@
 - `evalkit.neural.comet`: COMET estimators read from an unbabel-comet checkpoint folder (``hparams.yaml`` and
   ``checkpoints/model.ckpt``) without unbabel-comet: ``comet`` (reference-based regression, wmt22-comet-da)
   and ``cometkiwi`` (quality estimation without a reference, wmt22-cometkiwi-da).
+- `evalkit.neural.xcomet`: ``xcomet`` (XCOMET-XL: a score and the error spans in each target, with or without
+  a reference), its computation in `evalkit.neural.xcomet_model`.
 - `evalkit.neural.loading`: model folders (local path or Hugging Face hub id, ``HF_HUB_OFFLINE`` respected),
   checkpoint hashes, devices and the one-line errors when the extra or a model is missing.
 
