@@ -81,6 +81,17 @@ def test_order_batching_spans_and_too_long(qe: str, tiny: Path, tmp_path: Path, 
         assert one[i] <= sum(SCORE_WEIGHTS[:3]) + SCORE_WEIGHTS[3] * mqm_score([s[3] for s in spans]) + 1e-6
     assert one[4] != one[4] and 4 not in spans_one and list(metric.last_flags) == [4] and metric.last_flags[4][0] == "too_long"
     assert metric.signature.startswith(f"xcomet|model:{tiny}|ckpt:") and f"|mode:{'qe' if qe == 'yes' else 'ref'}|" in metric.signature
+    if qe == "no":  # two references: per segment the better of the two runs, with that run's spans
+        other = [m.upper() for m in mt]
+        second = XComet(model=str(tiny), device="cpu", batch_size="3")
+        alone = second.score(src, mt, [other]), second.last_spans
+        both = second.score(src, mt, [ref, other])
+        for i in range(4):
+            winner = max((one[i], spans_one[i]), (alone[0][i], alone[1][i]), key=lambda run: run[0])
+            assert both[i] == pytest.approx(winner[0], abs=1e-6)
+            assert [x[:4] for x in second.last_spans[i]] == [x[:4] for x in winner[1]]
+            assert [x[4] for x in second.last_spans[i]] == pytest.approx([x[4] for x in winner[1]], abs=1e-5)
+        assert any(alone[0][i] > one[i] for i in range(4)) and any(alone[0][i] < one[i] for i in range(4))  # both runs win somewhere
 
 
 @pytest.mark.parametrize(("severities", "expected"), [
