@@ -114,7 +114,10 @@ class Report:
     def to_pandas(self) -> pd.DataFrame:
         """One row per link with the columns of pairs.csv, typed: ids and lines as lists of ints, ``reasons`` a
         list of reason codes, ``flagged`` bool, scores float (NaN where pairs.csv has an empty cell), texts str
-        (as scored: not prefixed against spreadsheet formulas, as pairs.csv cells are)."""
+        (as scored: not prefixed against spreadsheet formulas, as pairs.csv cells are), a metric's error spans
+        (``xcomet_spans``) a list of dicts (start, end, text, severity, confidence; empty where none)."""
+        import json
+
         import pandas as pd
 
         from .report.table import link_rows
@@ -131,6 +134,8 @@ class Report:
                 columns[name] = pd.Series([v.split(";") if v else [] for v in values], dtype=object)
             elif name == "flagged":
                 columns[name] = pd.Series([v == "true" for v in values], dtype=bool)
+            elif name.endswith("_spans") and all(isinstance(v, str) for v in values):  # `spans_cell` JSON text
+                columns[name] = pd.Series([json.loads(v) if v else [] for v in values], dtype=object)
             elif name in _TEXT_COLUMNS or name.startswith("reference"):
                 columns[name] = pd.Series(values, dtype="str")
             else:

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Alignment", "Flag", "Link", "Report", "Score", "ScoredLink", "Segment"]
+__all__ = ["Alignment", "Flag", "Link", "Report", "Score", "ScoredLink", "Segment", "Span"]
 
 Lang = str  # ISO 639-1 code as detected from script: "zh", "en", ... ("und" when unknown)
 
@@ -154,12 +154,43 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class Span:
+    """An error span a metric found in a link's target (XCOMET's ``metadata.error_spans``).
+
+    ``start``/``end``: character offsets (Python string indices, end exclusive) into the target as scored
+    (inline placeholders stripped); ``text``: those characters; ``severity``: the metric's label ("minor",
+    "major", "critical" for XCOMET); ``confidence``: the mean probability of that label over the span's
+    tokens, 0..1. ``start == end`` is allowed (XCOMET can tag the sentence-start token alone).
+    """
+
+    start: int
+    end: int
+    text: str
+    severity: str
+    confidence: float
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start <= self.end:
+            raise ValueError(f"Span offsets must satisfy 0 <= start <= end, got start={self.start} end={self.end}")
+        if not self.severity:
+            raise ValueError("Span.severity must not be empty")
+        if not (math.isfinite(self.confidence) and 0.0 <= self.confidence <= 1.0):
+            raise ValueError(f"Span.confidence is a probability in 0..1, got {self.confidence}")
+
+    def as_dict(self) -> dict[str, object]:
+        return {"start": self.start, "end": self.end, "text": self.text, "severity": self.severity,
+                "confidence": round(self.confidence, 6)}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class ScoredLink:
     """One link with everything measured on it, ready to flag and report.
 
     similarity: cross-lingual cosine source↔target (-1..1); margin: ratio margin (dimensionless);
     ref_similarity: cosine target↔reference (-1..1); metrics: sentence BLEU/chrF/chrF++ (0..100)
     and TER (0..∞) against the references. None where not applicable (unpaired, no references).
+    spans: error spans in the target by metric name (a metric that gives spans, e.g. ``xcomet``; an empty
+    tuple where it found none), for the links that metric scored.
     document: the input document the link comes from when a run scores several (None for one);
     ``link``'s indices and the lines count within that document.
     """
@@ -177,6 +208,7 @@ class ScoredLink:
     flags: tuple[Flag, ...] = ()
     info: tuple[str, ...] = ()
     document: str | None = None
+    spans: dict[str, tuple[Span, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.similarity is not None and not (math.isnan(self.similarity) or -1.0 <= self.similarity <= 1.0):
@@ -190,6 +222,9 @@ class ScoredLink:
             raise ValueError(f"ScoredLink: an unpaired link ({self.link.kind}) has no similarity or margin")
         if any(not isinstance(f, Flag) for f in self.flags):
             raise ValueError(f"ScoredLink.flags must be Flag records, got {self.flags!r}")
+        for name, spans in self.spans.items():
+            if any(not isinstance(s, Span) for s in spans):
+                raise ValueError(f"ScoredLink.spans[{name!r}] must be Span records, got {spans!r}")
 
     @property
     def flagged(self) -> bool:

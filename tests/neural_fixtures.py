@@ -193,4 +193,66 @@ def build_metricx(folder: Path, seed: int = 11, tied: bool = False, spiece: bool
     raw = config.to_dict()
     raw.update({"architectures": ["MT5ForRegression"], "tie_word_embeddings": tied})  # transformers 5 writes True for every mT5
     (folder / "config.json").write_text(json.dumps(raw, indent=2), encoding="utf-8")
+
+
+XCOMET_MAX_TOKENS = 126  # of each segment; the joined [mt:src:ref] input may have 128 (XCOMET-XL: 510 and 512)
+
+
+def build_xcomet(folder: Path, seed: int = 11, ok_bias: float = 1.0) -> Path:
+    """Write a tiny unbabel-comet ``xcomet_metric`` checkpoint under ``folder`` (as Unbabel/XCOMET-XL: an
+    XLM-R XL encoder, a sparsemax layer mix, a feed-forward on the first token, ``hidden2tag`` over O, minor,
+    major, critical on the last hidden state); returns ``folder``. ``ok_bias`` is added to the O tag's bias so
+    that the random tagger tags many tokens O and some not."""
+    import torch
+    import yaml
+    from transformers import XLMRobertaXLConfig, XLMRobertaXLModel
+
+    encoder_dir = folder / "encoder"
+    encoder_dir.mkdir(parents=True, exist_ok=True)
+    build_tokenizer(encoder_dir)
+    vocab = json.loads((encoder_dir / "tokenizer.json").read_text(encoding="utf-8"))
+    n_vocab = len(vocab["model"]["vocab"]) + len(vocab.get("added_tokens", []))
+    config = XLMRobertaXLConfig(vocab_size=n_vocab, hidden_size=HIDDEN, num_hidden_layers=LAYERS, num_attention_heads=2,
+                                intermediate_size=64, max_position_embeddings=XCOMET_MAX_TOKENS + 4, type_vocab_size=1,
+                                pad_token_id=1, bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5,
+                                initializer_range=0.2)  # fmt: skip  # 10x the default: the first token's state depends on the text
+    config.save_pretrained(str(encoder_dir))
+    torch.manual_seed(seed)
+    encoder = XLMRobertaXLModel(config, add_pooling_layer=False)
+    state = {f"encoder.model.{k}": v for k, v in encoder.state_dict().items()}
+    for k in range(LAYERS + 1):
+        state[f"layerwise_attention.scalar_parameters.{k}"] = torch.randn(1)
+    state["layerwise_attention.gamma"] = 1.0 + 0.1 * torch.randn(1)
+    sizes = [HIDDEN, 48, 16, 1]
+    for pos, (fan_in, fan_out) in zip((0, 3, 6), zip(sizes, sizes[1:])):
+        linear = torch.nn.Linear(fan_in, fan_out)
+        state[f"estimator.ff.{pos}.weight"], state[f"estimator.ff.{pos}.bias"] = linear.weight.data, linear.bias.data
+    state["estimator.ff.6.bias"] = state["estimator.ff.6.bias"] + 0.6  # scores around 0.6, some above 1 (capped)
+    # The tagger is centred on the mean last hidden state over corpus lines (random encoders give every token
+    # nearly one state, so a random tagger would tag all alike), then O is favoured by ok_bias.
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
+    with torch.no_grad():
+        states = [encoder(input_ids=torch.tensor([e.ids[:XCOMET_MAX_TOKENS]]), output_hidden_states=True).hidden_states[LAYERS][0]
+                  for e in tok.encode_batch(corpus_lines()[:64])]  # fmt: skip
+    mean = torch.cat(states).mean(0)
+    weight = 3.0 * torch.nn.Linear(HIDDEN, 4).weight.data
+    state["hidden2tag.weight"] = weight
+    state["hidden2tag.bias"] = -(weight @ mean) + torch.tensor([ok_bias, 0.0, 0.0, 0.0])
+    hparams = {
+        "activations": "Tanh", "batch_size": 4, "class_identifier": "xcomet_metric",
+        "cross_entropy_weights": [0.08, 0.486, 0.505, 0.533], "dropout": 0.1, "encoder_learning_rate": 1e-6,
+        "encoder_model": "XLM-RoBERTa-XL", "error_labels": ["minor", "major", "critical"], "final_activation": None,
+        "hidden_sizes": [48, 16], "keep_embeddings_frozen": True, "layer_norm": False, "layer_transformation": "sparsemax",
+        "layerwise_decay": 0.983, "learning_rate": 3.66e-6, "load_pretrained_weights": False, "loss": "mse",
+        "loss_lambda": 0.055, "nr_frozen_epochs": 0.3, "optimizer": "AdamW", "pretrained_model": str(encoder_dir),
+        "sent_layer": "mix", "train_data": [], "validation_data": [], "warmup_steps": 0, "word_layer": LAYERS,
+        "word_level_training": True,
+    }  # fmt: skip
+    (folder / "hparams.yaml").write_text(yaml.safe_dump(hparams), encoding="utf-8")
+    (folder / "checkpoints").mkdir(exist_ok=True)
+    torch.save({"state_dict": state, "hyper_parameters": hparams, "pytorch-lightning_version": "2.2.0", "epoch": 0,
+                "global_step": 0},
+               folder / "checkpoints" / "model.ckpt")  # fmt: skip
     return folder

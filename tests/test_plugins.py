@@ -202,3 +202,33 @@ def test_builtin_segment_metric_and_duplicates(installed: Path) -> None:
     with pytest.raises(UsageError, match="given twice"), registered(["charjaccard", "charjaccard:lowercase=yes"]):
         pass
     assert "charjaccard" not in METRICS
+
+
+class Spanning(Counting):
+    """A plug-in with error spans: each target's first character, "minor"; spans offsets given by ``bad``."""
+
+    def __init__(self, bad: bool = False) -> None:
+        super().__init__()
+        self.bad = bad
+        self.last_spans: dict[int, list[tuple[int, int, str, str, float]]] = {}
+
+    def score(self, sources: list[str], targets: list[str], references: None) -> list[float]:
+        end = 99 if self.bad else 1
+        self.last_spans = {i: [(0, end, t[:1], "minor", 0.5)] for i, t in enumerate(targets)}
+        return super().score(sources, targets, references)
+
+
+def test_adapter_keeps_spans_and_caches_them(tmp_path: Path) -> None:
+    from evalkit.records import Span
+
+    plugin = Spanning()
+    metric = PluginMetric(plugin, "counting", tmp_path)
+    assert metric.gives_spans and not PluginMetric(Counting(), "counting", tmp_path / "plain").gives_spans
+    ctx = SegmentContext(("a", "b"), ("xx", "y"), ((), ()), "en", "de")
+    metric.segment_values(ctx)
+    assert metric.segment_spans() == {0: (Span(0, 1, "x", "minor", 0.5),), 1: (Span(0, 1, "y", "minor", 0.5),)}
+    ctx2 = SegmentContext(("b", "c"), ("y", "zzz"), ((), ()), "en", "de")
+    assert metric.segment_values(ctx2).tolist() == [1.0, 3.0] and plugin.calls == [2, 1]  # "y" from the cache...
+    assert metric.segment_spans() == {0: (Span(0, 1, "y", "minor", 0.5),), 1: (Span(0, 1, "z", "minor", 0.5),)}  # ...its span too
+    with pytest.raises(UsageError, match="last_spans.0. lies outside the targets"):
+        PluginMetric(Spanning(bad=True), "counting", tmp_path / "bad").segment_values(ctx)

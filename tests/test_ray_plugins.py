@@ -71,3 +71,24 @@ def test_compare_with_a_plugin_on_ray_is_the_local_compare(installed: Path, tmp_
     boards = [json.loads((tmp_path / k / "leaderboard.json").read_text(encoding="utf-8")) for k in ("local", "ray")]
     assert "charjaccard" in boards[0]["metrics"]
     assert [s["scores"]["charjaccard"] for s in boards[1]["systems"]] == [s["scores"]["charjaccard"] for s in boards[0]["systems"]]
+
+
+def test_xcomet_spans_on_ray_are_the_local_run(installed: Path, tmp_path: Path) -> None:
+    # The first-party XCOMET adapter (a tiny random checkpoint, tests/neural_fixtures.py) computed by the Ray
+    # workers themselves (a cache of their own, empty): the same scores and error spans as the local run.
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from neural_fixtures import build_xcomet
+    from test_neural_xcomet import _write_inputs
+
+    model = build_xcomet(tmp_path / "xcomet")
+    args = _write_inputs(tmp_path)  # its own --cache-dir (tmp_path / "c")
+    spec = f"xcomet:model={model},device=cpu,batch_size=3"
+    assert main([*args, "--metric", spec, "-o", str(tmp_path / "local")]) == 0
+    on_ray = [*args, "--metric", spec, "-o", str(tmp_path / "ray"), "--engine", "ray"]
+    on_ray[on_ray.index("--cache-dir") + 1] = str(tmp_path / "ray-cache")
+    assert main(on_ray) == 0
+    local, ray_rows = _rows(tmp_path / "local" / "pairs.csv"), _rows(tmp_path / "ray" / "pairs.csv")
+    assert sum(len(json.loads(r["xcomet_spans"] or "[]")) for r in local) >= 3  # spans to compare
+    for column in ("xcomet", "xcomet_spans", "reasons"):
+        assert [r[column] for r in ray_rows] == [r[column] for r in local], column

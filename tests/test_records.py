@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from evalkit.records import Flag, Link, Report, Score, ScoredLink
+from evalkit.records import Flag, Link, Report, Score, ScoredLink, Span
 
 
 def _report(**changes: object) -> Report:
@@ -24,6 +24,12 @@ def _report(**changes: object) -> Report:
     (lambda: ScoredLink(Link((0,), (0,)), "a", "b", src_lines=(0,)), "ScoredLink.src_lines are 1-based"),
     (lambda: ScoredLink(Link((0,), ()), "a", "", margin=1.0), "unpaired link"),
     (lambda: ScoredLink(Link((0,), (0,)), "a", "b", flags=("empty",)), "Flag records"),  # type: ignore[arg-type]
+    (lambda: Span(3, 2, "x", "minor", 0.5), "0 <= start <= end"),
+    (lambda: Span(-1, 2, "x", "minor", 0.5), "0 <= start <= end"),
+    (lambda: Span(0, 1, "x", "", 0.5), "Span.severity"),
+    (lambda: Span(0, 1, "x", "major", 1.5), "Span.confidence"),
+    (lambda: Span(0, 1, "x", "major", math.nan), "Span.confidence"),
+    (lambda: ScoredLink(Link((0,), (0,)), "a", "b", spans={"xcomet": ((0, 1, "b", "minor", 0.5),)}), "Span records"),  # type: ignore[dict-item]
     (lambda: _report(src_lang=""), "Report languages"),
     (lambda: _report(links=[]), "Report.links must be a tuple"),
     (lambda: _report(scores={"bleu": 30.0}), "Report.scores['bleu'] must be a Score"),

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from evalkit.flag import REASONS
-from evalkit.records import Flag, Link, Report, Score, ScoredLink
+from evalkit.records import Flag, Link, Report, Score, ScoredLink, Span
 from evalkit.calibrate import load_verdict_map
-from evalkit.report.html import CSP, char_diff, render_html, report_key, write_report_html
+from evalkit.report.html import CSP, char_diff, render_html, report_key, target_pieces, write_report_html
 from evalkit.report.html import _histogram  # geometry is checked directly: the chart must put the line where the threshold is
 
 XSS_SOURCE = "<script>alert(1)</script> and <img src=x onerror=alert(1)> see https://example.com/x.png"
@@ -293,3 +293,26 @@ def test_large_reports_keep_every_flagged_row_and_cap_the_rest(monkeypatch: pyte
     flagged = sum(1 for link in report.links if link.flagged)
     assert f"{len(report.links) - flagged} unflagged links are not shown" in page
     assert page.count('class="flagged"') >= flagged
+
+
+def test_error_spans_highlighted_escaped_and_split_by_the_diff() -> None:
+    """A metric's spans (e.g. XCOMET's) wrap the target's characters at their offsets in ``es es-<severity>``;
+    the reference diff's marks stay inside; spans that do not fit the text are listed under it."""
+    target = "He said <b>no</b> problem."
+    spans = (Span(3, 7, "said", "major", 0.81), Span(8, 17, "<b>no</b>", "critical", 0.5),
+             Span(0, 0, "", "minor", 0.4), Span(5, 20, "wrong", "minor", 0.3))  # fmt: skip
+    link = ScoredLink(Link((0,), (0,)), "他说没问题。", target, ("He said: no problem.",), (1,), (1,), similarity=0.5,
+                      margin=1.2, metrics={"chrf": 50.0}, spans={"xcomet": spans})  # fmt: skip
+    pieces, unplaced = target_pieces(link, char_diff(target, link.references[0])[0])  # type: ignore[index]
+    assert "".join(p["text"] for p in pieces) == target
+    marked = [(p["text"], p["span"]["cls"], p["changed"]) for p in pieces if p["span"]]
+    # the critical span holds three pieces of the diff: "<b>" and "</b>" are not in the reference, "no" is
+    assert marked == [("said", "es es-major", False), ("<b>", "es es-critical", True), ("no", "es es-critical", False),
+                      ("</b>", "es es-critical", True)]  # fmt: skip
+    assert [u["text"] for u in unplaced] == ["", "wrong"]
+    report = replace(sample_report(), links=(link,))
+    page = render_html(report)
+    assert '<span class="es es-major" title="xcomet: major error, confidence 0.81">said</span>' in page
+    assert '<span class="es es-critical" title="xcomet: critical error, confidence 0.50">' in page
+    assert '<mark class="dt">&lt;b&gt;</mark>' in page and "<b>" not in page  # the span's text is escaped
+    assert "Error spans found by xcomet" in page and '<div class="es-list s">error spans:' in page

@@ -31,7 +31,7 @@ from ..lang import detect_lang
 from ..metrics.base import metric_names
 from ..metrics.checks import LengthModel, text_length
 from ..metrics.embedding import pair_cosine, ratio_margin
-from ..records import Flag, Link, Score, ScoredLink, Segment
+from ..records import Flag, Link, Score, ScoredLink, Segment, Span
 from ..report.csv import csv_text
 from ..report.table import link_row
 from ..score.kernel import LinkContext, finish_link
@@ -210,13 +210,15 @@ class CheckOut:
 
 
 def segment_rows(rows: Rows, src: list[str], tgt: list[str], paired: np.ndarray,
-                 ctx: CheckContext) -> tuple[dict[str, np.ndarray], dict[int, tuple[Flag, ...]]]:  # fmt: skip
+                 ctx: CheckContext) -> tuple[dict[str, np.ndarray], dict[int, tuple[Flag, ...]],
+                                             dict[int, dict[str, tuple[Span, ...]]]]:  # fmt: skip
     """The registered segment metrics ``ctx.segment`` over the shard's paired rows, through the kernel's one
     `segment_values`, as the local run computes them (same texts, languages, unit vectors and signature), and
-    the flags they raised (`segment_flags`) by row of the shard. The plug-ins are registered (`check_shard`)."""
+    the flags they raised (`segment_flags`) and the error spans of those that give them (`segment_spans`),
+    by row of the shard. The plug-ins are registered (`check_shard`)."""
     from ..embed import get_encoder
     from ..metrics.base import SegmentContext, SegmentMetric, get_metric
-    from ..score.kernel import segment_flags, segment_values
+    from ..score.kernel import segment_flags, segment_spans, segment_values
 
     cache = None if ctx.cache_dir is None else Path(ctx.cache_dir)
     # an unknown name is an error (get_metric), never a dropped column; the driver sent segment metrics only
@@ -224,7 +226,7 @@ def segment_rows(rows: Rows, src: list[str], tgt: list[str], paired: np.ndarray,
     out = {m.name: np.full(len(src), np.nan) for m in metrics}
     idx = [int(i) for i in np.flatnonzero(paired)]
     if not metrics or not idx:
-        return out, {}
+        return out, {}, {}
     encoder = get_encoder(ctx.model, cache)
     sources, targets = [src[i] for i in idx], [tgt[i] for i in idx]
     seg = SegmentContext(tuple(sources), tuple(targets), tuple(tuple(r[i] for r in rows.refs) for i in idx),
@@ -232,7 +234,11 @@ def segment_rows(rows: Rows, src: list[str], tgt: list[str], paired: np.ndarray,
                          ctx.model_signature)  # fmt: skip
     for name, values in segment_values(metrics, seg).items():
         out[name][idx] = values
-    return out, {idx[position]: flags for position, flags in segment_flags(metrics).items()}
+    spans: dict[int, dict[str, tuple[Span, ...]]] = {}
+    for name, by_position in segment_spans(metrics).items():
+        for position, found in by_position.items():
+            spans.setdefault(idx[position], {})[name] = found
+    return out, {idx[position]: flags for position, flags in segment_flags(metrics).items()}, spans
 
 
 def poisson_weights(rows: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
@@ -272,7 +278,7 @@ def _check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut
         refs = prepare(metric, rows.refs, tgt_lang=ctx.tgt_lang)
         stats[metric] = refs.stats(tgt)
         sent[metric] = refs.sentence_from_stats(stats[metric])
-    seg, seg_flags = segment_rows(rows, src, tgt, paired, ctx) if ctx.segment else ({}, {})
+    seg, seg_flags, seg_spans = segment_rows(rows, src, tgt, paired, ctx) if ctx.segment else ({}, {}, {})
     names = [m for m in metric_names("statistics", "segment") if m in sent or m in seg]
     out_rows = []
     kernel = LinkContext(ctx.src_lang, ctx.tgt_lang, ctx.length_model, th, ctx.max_tokens)
@@ -287,7 +293,8 @@ def _check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut
             cos, margin, ref_sim, n_src, n_tgt = per_row[i]
             scored = replace(scored, similarity=float(cos), margin=float(margin),
                              ref_similarity=None if math.isnan(ref_sim) else float(ref_sim),
-                             metrics=scored.metrics | {m: float(v[i]) for m, v in seg.items() if math.isfinite(v[i])})  # fmt: skip
+                             metrics=scored.metrics | {m: float(v[i]) for m, v in seg.items() if math.isfinite(v[i])},
+                             spans=seg_spans.get(i, {}))  # fmt: skip
             tokens = (int(n_src), int(n_tgt)) if ctx.max_tokens is not None else None
         scored = finish_link(scored, src[i], tgt[i], kernel, tokens, seg_flags.get(i, ()))
         reasons.append(tuple(flag.code for flag in scored.flags))

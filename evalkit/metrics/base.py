@@ -39,7 +39,7 @@ import numpy as np
 from ..records import Flag, Score
 
 if TYPE_CHECKING:
-    from ..records import ScoredLink
+    from ..records import ScoredLink, Span
     from .reference import MetricRefs
 
 __all__ = [
@@ -199,10 +199,16 @@ class SegmentMetric:
     check_digits: ClassVar[int] = 4
     html_column: ClassVar[int | None] = 10
     description: ClassVar[str] = ""
+    gives_spans: ClassVar[bool] = False  # True: `segment_spans` has error spans in the targets (XCOMET)
 
     def segment_values(self, ctx: SegmentContext) -> np.ndarray:
         """One float per link of ``ctx`` (NaN where the metric has no value), in ``ctx``'s order."""
         raise NotImplementedError
+
+    def segment_spans(self) -> dict[int, tuple[Span, ...]]:
+        """The error spans of the last `segment_values` call, by position in its ``ctx``, for a metric with
+        ``gives_spans`` (every position with a finite value, an empty tuple where none was found)."""
+        return {}
 
     def signature(self, ctx: SegmentContext) -> str:
         """The settings that made the values (model, version...), as sacrebleu's ``name:value|...``."""

@@ -13,7 +13,11 @@ The public contract of a plug-in class (docs/plugins.md)::
 
 ``references`` is a list of reference *streams* (``references[k][i]``: segment i's k-th reference), or None
 when the metric needs none. Optional: ``corpus(segment_scores) -> float`` (default: the mean), ``label``,
-``range``, ``description``, ``batch_size``, ``device``, ``details(...)``.
+``range``, ``description``, ``batch_size``, ``device``, and two attributes that `score` fills for the
+segments of its call, keyed by position in it: ``last_flags`` (``{i: (code, detail, value, threshold)}``)
+and ``last_spans`` (``{i: [(start, end, text, severity, confidence), ...]}``: error spans in target i,
+character offsets; a plug-in that has the attribute gets a ``NAME_spans`` column in pairs.csv and its
+spans highlighted in report.html, `evalkit.records.Span`).
 
 Entry points are read only when a metric name is asked for (`load`) or the list is shown (`available`):
 ``evalkit --help`` imports no plug-in. `PluginMetric` gives every plug-in what a built-in segment metric has:
@@ -23,6 +27,7 @@ columns, ``check`` rules, ``--stream``, and a score cache (`evalkit.metrics.scor
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
-from ..records import Flag, Score
+from ..records import Flag, Score, Span
 from .base import METRICS, SegmentContext, SegmentMetric, metric_names
 
 __all__ = ["GROUP", "PluginMetric", "available", "load", "parse_spec", "registered", "rule_plugins", "specs_of", "unload"]
@@ -44,8 +49,8 @@ GROUP = "evalkit.metrics"
 # evalkit's own neural metrics (`evalkit.neural`, the [neural] extra): plug-ins like any other, listed here
 # rather than as entry points of evalkit's own distribution so that an editable checkout has them too.
 FIRST_PARTY = {"comet": "evalkit.neural.comet:Comet", "cometkiwi": "evalkit.neural.comet:CometKiwi",
-               "metricx": "evalkit.neural.metricx:MetricX",
-               "metricx-qe": "evalkit.neural.metricx:MetricXQE"}
+               "metricx": "evalkit.neural.metricx:MetricX", "metricx-qe": "evalkit.neural.metricx:MetricXQE",
+               "xcomet": "evalkit.neural.xcomet:XComet"}
 
 
 def available() -> dict[str, EntryPoint]:
@@ -178,6 +183,8 @@ class PluginMetric(SegmentMetric):
         self.description = str(getattr(plugin, "description", f"{plugin.name} (plug-in {type(plugin).__module__})"))  # type: ignore[misc]
         self.digits = int(getattr(plugin, "digits", 4))  # type: ignore[misc]
         self.last_flags: dict[int, Flag] = {}  # link position in the last ctx -> flag (e.g. too_long)
+        self.gives_spans = hasattr(plugin, "last_spans")  # type: ignore[misc]
+        self.last_spans: dict[int, tuple[Span, ...]] = {}  # link position in the last ctx -> its error spans
 
     @property
     def plugin_signature(self) -> str:
@@ -206,9 +213,28 @@ class PluginMetric(SegmentMetric):
         raw = getattr(self.plugin, "last_flags", None) or {}
         return {positions[j]: Flag(code, detail, value, threshold) for j, (code, detail, value, threshold) in raw.items()}
 
+    def _spans(self, targets: list[str]) -> dict[int, tuple[Span, ...]]:
+        """The plug-in's ``last_spans`` of its last `score` call as `Span` records, checked against the
+        targets of that call (keyed by position in the call)."""
+        raw = getattr(self.plugin, "last_spans", None) or {}
+        fail = _fail("last_spans", self.name)
+        out: dict[int, tuple[Span, ...]] = {}
+        for j, spans in raw.items():
+            try:
+                out[j] = tuple(Span(int(a), int(b), str(text), str(sev), float(conf)) for a, b, text, sev, conf in spans)
+            except (TypeError, ValueError) as exc:
+                raise fail(f"last_spans[{j}] is not a list of (start, end, text, severity, confidence): {exc}") from None
+            if not 0 <= j < len(targets) or any(s.end > len(targets[j]) for s in out[j]):
+                raise fail(f"last_spans[{j}] lies outside the targets of the call ({len(targets)} targets)")
+        return out
+
+    def segment_spans(self) -> dict[int, tuple[Span, ...]]:
+        return self.last_spans
+
     def segment_values(self, ctx: SegmentContext) -> np.ndarray:
         """The plug-in's scores, looked up in the score cache first; links grouped by their number of
-        references (a needs_reference plug-in gets NaN where a link has none)."""
+        references (a needs_reference plug-in gets NaN where a link has none). A plug-in with spans has them
+        cached beside its scores (a score without its spans in the cache is computed again)."""
         from .score_cache import ScoreCache
 
         n = len(ctx.sources)
@@ -216,6 +242,7 @@ class PluginMetric(SegmentMetric):
         nrefs = [len(r) if self.needs_reference else 0 for r in ctx.references]
         cache = ScoreCache(self.plugin_signature, self.cache_dir)
         self.last_flags = {}
+        self.last_spans = {}
         try:
             for k in sorted(set(nrefs)):
                 if self.needs_reference and k == 0:
@@ -223,6 +250,11 @@ class PluginMetric(SegmentMetric):
                 idx = [i for i in range(n) if nrefs[i] == k]
                 items = [(ctx.sources[i], ctx.targets[i], ctx.references[i] if k else ()) for i in idx]
                 found = cache.get(items)
+                spans: dict[tuple[str, str, tuple[str, ...]], tuple[Span, ...]] = {}
+                if self.gives_spans:
+                    texts = cache.get_details(items)
+                    found = {item: v for item, v in found.items() if item in texts}
+                    spans = {item: tuple(Span(*s) for s in json.loads(texts[item])) for item in found}
                 todo = [j for j, item in enumerate(items) if item not in found]
                 if todo:
                     src = [items[j][0] for j in todo]
@@ -233,7 +265,15 @@ class PluginMetric(SegmentMetric):
                     kept = ~np.isnan(fresh)  # a NaN (e.g. too_long) is not cached: asked again, so its flag comes back
                     cache.put([items[j] for j, keep in zip(todo, kept) if keep], fresh[kept])
                     found.update({items[j]: float(v) for j, v in zip(todo, fresh)})
+                    if self.gives_spans:
+                        new = self._spans(tgt)
+                        done = [(items[j], new.get(m, ())) for m, (j, keep) in enumerate(zip(todo, kept)) if keep]
+                        cache.put_details([item for item, _ in done],
+                                          [json.dumps([[s.start, s.end, s.text, s.severity, s.confidence] for s in found_spans],
+                                                      ensure_ascii=False) for _, found_spans in done])  # fmt: skip
+                        spans.update(done)
                 out[idx] = [found[item] for item in items]
+                self.last_spans.update({i: spans[item] for i, item in zip(idx, items) if item in spans})
         finally:
             cache.close()
         return out

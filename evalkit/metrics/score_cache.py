@@ -4,7 +4,9 @@ Layout: ``<cache dir>/scores/<sha256(signature)[:16]>/scores.sqlite3``, one tabl
 crc)``: ``key`` the SHA-256 of the segment's source, target and references (NUL-separated, UTF-8),
 ``value`` the float64 score (NaN stored as NULL), ``crc`` the CRC-32 of key and value. The signature holds
 the model id and checkpoint hash (neural adapters) or whatever the plug-in says made the numbers, so a
-new model or option never reads old scores.
+new model or option never reads old scores. A metric that gives more than a number per segment (XCOMET's
+error spans) keeps that as text in a second table, ``details(key, value, crc)``, same key, ``crc`` the
+CRC-32 of key and UTF-8 text.
 
 The house pattern of `evalkit.embed.cache`: WAL mode so processes share the file, a busy timeout, a row
 whose checksum fails is recomputed, and a cache that cannot be opened or written only costs time.
@@ -26,6 +28,7 @@ __all__ = ["Item", "ScoreCache"]
 
 Item = tuple[str, str, tuple[str, ...]]  # (source, target, references)
 _SCHEMA = "CREATE TABLE IF NOT EXISTS scores (key BLOB PRIMARY KEY, value REAL, crc INTEGER NOT NULL)"
+_DETAILS = "CREATE TABLE IF NOT EXISTS details (key BLOB PRIMARY KEY, value TEXT NOT NULL, crc INTEGER NOT NULL)"
 _CHUNK = 900  # keys per IN (...)
 
 
@@ -36,6 +39,10 @@ def _key(item: Item) -> bytes:
 
 def _crc(key: bytes, value: float | None) -> int:
     return zlib.crc32(struct.pack("<d", math.nan if value is None else value), zlib.crc32(key))
+
+
+def _text_crc(key: bytes, value: str) -> int:
+    return zlib.crc32(value.encode("utf-8", "surrogatepass"), zlib.crc32(key))
 
 
 class ScoreCache:
@@ -52,6 +59,7 @@ class ScoreCache:
             conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(_SCHEMA)
+            conn.execute(_DETAILS)
             (folder / "signature.txt").write_text(signature + "\n", encoding="utf-8")
             self._conn = conn
         except (OSError, sqlite3.Error):  # no cache: the scores are computed, as without one
@@ -91,6 +99,36 @@ class ScoreCache:
                 self._conn.executemany("INSERT OR REPLACE INTO scores (key, value, crc) VALUES (?, ?, ?)", rows)
         except sqlite3.Error:
             pass  # read-only or full disk: the run goes on without caching
+
+    def get_details(self, items: Sequence[Item]) -> dict[Item, str]:
+        """The stored details text of the items that have one."""
+        if self._conn is None or not items:
+            return {}
+        by_key = {_key(item): item for item in items}
+        keys = list(by_key)
+        found: dict[Item, str] = {}
+        try:
+            for start in range(0, len(keys), _CHUNK):
+                part = keys[start : start + _CHUNK]
+                rows = self._conn.execute(f"SELECT key, value, crc FROM details WHERE key IN ({','.join('?' * len(part))})",
+                                          part).fetchall()  # fmt: skip
+                for key, value, crc in rows:
+                    if isinstance(key, bytes) and isinstance(value, str) and crc == _text_crc(key, value):
+                        found[by_key[key]] = value
+        except sqlite3.Error:
+            return found
+        return found
+
+    def put_details(self, items: Sequence[Item], texts: Sequence[str]) -> None:
+        if self._conn is None or not items:
+            return
+        rows = [(key, text, _text_crc(key, text)) for key, text in ((_key(item), text) for item, text in zip(items, texts))]
+        try:
+            with self._conn:
+                self._conn.execute("BEGIN")
+                self._conn.executemany("INSERT OR REPLACE INTO details (key, value, crc) VALUES (?, ?, ?)", rows)
+        except sqlite3.Error:
+            pass
 
     def close(self) -> None:
         if self._conn is not None:

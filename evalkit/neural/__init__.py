@@ -6,6 +6,8 @@
 - `evalkit.neural.metricx`: MetricX-23/24 (google-research/metricx) read from a MetricX checkpoint folder
   (``config.json`` and weights, an mT5 tokenizer) without the metricx package: ``metricx`` (reference-based) and
   ``metricx-qe`` (no reference); a predicted error, 0-25, lower is better.
+- `evalkit.neural.xcomet`: ``xcomet`` (XCOMET-XL: a score and the error spans in each target, with or without
+  a reference), its computation in `evalkit.neural.xcomet_model`.
 - `evalkit.neural.loading`: model folders (local path or Hugging Face hub id, ``HF_HUB_OFFLINE`` respected),
   checkpoint hashes, devices and the one-line errors when the extra or a model is missing.
 

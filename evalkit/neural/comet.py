@@ -32,6 +32,9 @@ class _CometBase:
     higher_is_better = True
     needs_reference: ClassVar[bool]
     description: ClassVar[str]
+    # what the wrong-kind error suggests
+    kind_hint: ClassVar[str] = ("comet takes regression_metric checkpoints (wmt22-comet-da), cometkiwi unified_metric ones "
+                                "(wmt22-cometkiwi-da), xcomet xcomet_metric ones (XCOMET-XL)")  # fmt: skip
 
     def __init__(self, model: str = "", batch_size: str = "16", device: str = "auto") -> None:
         need_extra(self.name)
@@ -54,8 +57,7 @@ class _CometBase:
         if not isinstance(hp, dict) or hp.get("class_identifier") != self.kind:
             found = hp.get("class_identifier") if isinstance(hp, dict) else None
             raise ModelError(f"--metric {self.name}: {self.model_id} is a {found!r} checkpoint, not {self.kind!r}",
-                             "comet takes regression_metric checkpoints (wmt22-comet-da), cometkiwi unified_metric ones "
-                             "(wmt22-cometkiwi-da)")  # fmt: skip
+                             self.kind_hint)
         return hp
 
     @property
@@ -66,13 +68,16 @@ class _CometBase:
     def device(self) -> str:
         return self._model.device.type if self._model is not None else self.requested_device
 
+    def _model_class(self) -> Any:
+        from .comet_model import CometModel
+
+        return CometModel
+
     def load(self) -> Any:
         if self._model is None:
-            from .comet_model import CometModel
-
             device = pick_device(self.name, self.requested_device)
             try:
-                self._model = CometModel(self.folder, self.hparams, device)
+                self._model = self._model_class()(self.folder, self.hparams, device)
             except (OSError, ValueError, KeyError, RuntimeError) as exc:
                 raise ModelError(f"--metric {self.name}: cannot load {self.model_id}: {str(exc).splitlines()[0][:200]}",
                                  f"the encoder {self.hparams.get('pretrained_model')} (config and tokenizer) must be a folder "
@@ -91,11 +96,13 @@ class _CometBase:
 
         scores = np.fmax.reduce([r.scores for r in runs]) if len(runs) > 1 else runs[0].scores
         too_long = sorted({i for r in runs for i in r.too_long})
-        self.last_flags = {i: ("too_long", f"too_long: an input of {self.name} has more than {runs[0].max_tokens} "
-                                            f"tokens (not truncated, not scored)", float(runs[0].max_tokens + 1),
-                               float(runs[0].max_tokens)) for i in too_long}  # fmt: skip
+        self.last_flags = self._too_long_flags(too_long, runs[0].max_tokens)
         scores[too_long] = np.nan
         return [float(x) for x in scores]
+
+    def _too_long_flags(self, positions: Sequence[int], max_tokens: int) -> dict[int, tuple[str, str, float, float]]:
+        return {i: ("too_long", f"too_long: an input of {self.name} has more than {max_tokens} tokens (not truncated, "
+                                f"not scored)", float(max_tokens + 1), float(max_tokens)) for i in positions}  # fmt: skip
 
 
 class Comet(_CometBase):

@@ -125,6 +125,13 @@ class _Tokenizer:
             return [list(e.ids) for e in self.raw.encode_batch(list(texts), add_special_tokens=True)]
         return [list(x) for x in self.hf(list(texts), add_special_tokens=True, truncation=False)["input_ids"]]
 
+    def offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Each token's (start, end) character offsets in its text ((0, 0) for ``<s>`` and ``</s>``)."""
+        if self.raw is not None:
+            return [[(int(a), int(b)) for a, b in e.offsets] for e in self.raw.encode_batch(list(texts), add_special_tokens=True)]
+        out = self.hf(list(texts), add_special_tokens=True, truncation=False, return_offsets_mapping=True)
+        return [[(int(a), int(b)) for a, b in row] for row in out["offset_mapping"]]
+
 
 @dataclass(frozen=True)
 class Scored:
@@ -136,25 +143,40 @@ class Scored:
 
 
 class CometModel:
-    """A loaded unbabel-comet checkpoint (``regression_metric`` or ``unified_metric``) on one device."""
+    """A loaded unbabel-comet checkpoint (``regression_metric`` or ``unified_metric``; ``xcomet_metric``
+    through `evalkit.neural.xcomet_model`) on one device; an XLM-R or XLM-R XL encoder."""
+
+    KINDS: tuple[str, ...] = ("regression_metric", "unified_metric")
 
     def __init__(self, folder: Path, hparams: dict[str, Any], device: str) -> None:
-        from transformers import XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizerFast  # type: ignore[attr-defined]  # exported lazily by transformers 5, its stubs miss it
+        from transformers import XLMRobertaTokenizerFast  # type: ignore[attr-defined]  # exported lazily by transformers 5, its stubs miss it
 
         ckpt = torch.load(folder / "checkpoints" / "model.ckpt", map_location="cpu", weights_only=True)
         state: dict[str, torch.Tensor] = ckpt["state_dict"] if "state_dict" in ckpt else ckpt
         # unbabel-comet takes the class from hparams.yaml and every other setting from the checkpoint's own
         # hyper_parameters (load_from_checkpoint without reload_hparams)
         hparams = {**hparams, **(ckpt.get("hyper_parameters") or {}), "class_identifier": hparams.get("class_identifier")}
+        self.hparams = hparams
         self.kind = str(hparams.get("class_identifier"))
-        if self.kind not in ("regression_metric", "unified_metric"):
+        if self.kind not in self.KINDS:
             raise ValueError(self.kind)
-        if str(hparams.get("encoder_model", "XLM-RoBERTa")) not in ("XLM-RoBERTa", "XLM-RoBERTa-XL"):
-            raise ValueError(f"encoder {hparams.get('encoder_model')}")
+        encoder_model = str(hparams.get("encoder_model", "XLM-RoBERTa"))
+        config_class: Any
+        model_class: Any
+        if encoder_model == "XLM-RoBERTa":
+            from transformers import XLMRobertaConfig, XLMRobertaModel
+
+            config_class, model_class = XLMRobertaConfig, XLMRobertaModel
+        elif encoder_model == "XLM-RoBERTa-XL":  # XCOMET-XL/XXL, wmt23-cometkiwi-da-xl: pre-layer-norm XL
+            from transformers import XLMRobertaXLConfig, XLMRobertaXLModel
+
+            config_class, model_class = XLMRobertaXLConfig, XLMRobertaXLModel
+        else:
+            raise ValueError(f"encoder {encoder_model}")
         pretrained = str(hparams["pretrained_model"])
         self.tokenizer = _Tokenizer(pretrained, XLMRobertaTokenizerFast)
-        config = XLMRobertaConfig.from_pretrained(pretrained)
-        self.encoder = XLMRobertaModel(config, add_pooling_layer=False)
+        config = config_class.from_pretrained(pretrained)
+        self.encoder = model_class(config, add_pooling_layer=False)
         enc = {k[len("encoder.model."):]: v for k, v in state.items() if k.startswith("encoder.model.")}
         enc = {k: v for k, v in enc.items() if not k.startswith("pooler.")}
         missing, unexpected = self.encoder.load_state_dict(enc, strict=False)
@@ -167,18 +189,23 @@ class CometModel:
         self.max_joined = int(config.max_position_embeddings) - 2
         self.pool = str(hparams.get("pool", "avg"))
         self.mix: LayerMix | None = None
-        if hparams.get("layer", "mix") == "mix":
+        # unified and XCOMET checkpoints name the sentence layer sent_layer (unbabel-comet passes it on as layer)
+        self.layer = hparams.get("sent_layer", hparams.get("layer", "mix"))
+        if self.layer == "mix":
             self.mix = LayerMix(config.num_hidden_layers + 1, str(hparams.get("layer_transformation", "softmax")),
                                 bool(hparams.get("layer_norm", False)))  # fmt: skip
             self.mix.load_state_dict({k[len("layerwise_attention."):]: v for k, v in state.items()
                                       if k.startswith("layerwise_attention.") and "dropout" not in k})  # fmt: skip
-        self.layer = hparams.get("layer", "mix")
         self.estimator = Estimator(state, "estimator.ff.", str(hparams.get("activations", "Tanh")),
                                    hparams.get("final_activation"))  # fmt: skip
         self.device = torch.device(device)
-        for module in (self.encoder, self.mix, self.estimator):
+        for module in (self.encoder, self.mix, self.estimator, *self._heads(state)):
             if module is not None:
-                module.to(self.device).eval()  # type: ignore[arg-type]  # transformers types .to() for PreTrainedModel only; nn.Module.to takes a device
+                module.to(self.device).eval()
+
+    def _heads(self, state: dict[str, torch.Tensor]) -> tuple[nn.Module, ...]:
+        """Further heads a subclass reads from the checkpoint's state (XCOMET's word tagger); none here."""
+        return ()
 
     def _embed_layers(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         out = self.encoder(input_ids=ids, attention_mask=mask, output_hidden_states=True, return_dict=True)

@@ -27,12 +27,12 @@ from markupsafe import Markup
 
 from ..flag import REASONS
 from ..metrics.base import METRICS
-from ..records import Report
+from ..records import Report, ScoredLink, Span
 from .files import atomic_write
 from .summary import summary
 from .table import link_rows, report_metric_names
 
-__all__ = ["CSP", "VERDICTS", "char_diff", "render_html", "report_key", "write_report_html"]
+__all__ = ["CSP", "VERDICTS", "char_diff", "render_html", "report_key", "target_pieces", "write_report_html"]
 
 VERDICTS: dict[str, str] = {"real_problem": "real problem", "false_alarm": "false alarm", "fixed": "fixed"}
 
@@ -99,6 +99,48 @@ def char_diff(a: str, b: str) -> tuple[list[tuple[str, bool]], list[tuple[str, b
         add(out_a, "".join(ta[i1:i2]), op != "equal")
         add(out_b, "".join(tb[j1:j2]), op != "equal")
     return out_a, out_b
+
+
+_SEVERITY_CLASS = re.compile(r"[a-z]+")
+
+
+def _span_view(name: str, span: Span) -> dict[str, str]:
+    """Class (``es es-<severity>``: the severity as a class when it is a plain lower-case word) and tooltip."""
+    cls = f"es es-{span.severity}" if _SEVERITY_CLASS.fullmatch(span.severity) else "es"
+    return {"cls": cls, "title": f"{METRICS[name].label if name in METRICS else name}: {span.severity} error, "
+                                 f"confidence {span.confidence:.2f}", "text": span.text}  # fmt: skip
+
+
+def target_pieces(link: ScoredLink, diff: list[tuple[str, bool]] | None) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The target as pieces ``{"text", "changed" (not in the reference), "span" (an error span's view or
+    None)}``, and the spans that could not be placed in it (listed under the text instead).
+
+    The spans are those of the first metric (registry order) that gives the link some. A span is placed
+    where its offsets hold its text in the target as shown (a target with inline placeholders was scored
+    without them: its spans are listed); empty spans and spans overlapping an earlier one are listed too."""
+    pieces: list[dict[str, Any]] = [{"text": text, "changed": changed, "span": None}
+                                    for text, changed in (diff or [(link.target, False)])]  # fmt: skip
+    name = next((m for m in [*METRICS, *link.spans] if link.spans.get(m)), None)
+    if name is None:
+        return pieces, []
+    placed: list[tuple[int, int, dict[str, str]]] = []
+    unplaced: list[dict[str, str]] = []
+    for span in sorted(link.spans[name], key=lambda s: (s.start, s.end)):
+        fits = span.start < span.end and link.target[span.start : span.end] == span.text
+        if fits and (not placed or placed[-1][1] <= span.start):
+            placed.append((span.start, span.end, _span_view(name, span)))
+        else:
+            unplaced.append(_span_view(name, span))
+    out: list[dict[str, Any]] = []
+    pos = 0
+    for piece in pieces:
+        text, end = piece["text"], pos + len(piece["text"])
+        cuts = sorted({pos, end, *(c for a, b, _ in placed for c in (a, b) if pos < c < end)})
+        for lo, hi in zip(cuts, cuts[1:]):
+            view = next((v for a, b, v in placed if a <= lo and hi <= b), None)
+            out.append({"text": text[lo - pos : hi - pos], "changed": piece["changed"], "span": view})
+        pos = end
+    return out, unplaced
 
 
 def _ids(value: Sequence[int] | str) -> tuple[int, ...]:
@@ -223,8 +265,9 @@ def render_html(report: Report, verdicts: Verdicts | None = None) -> str:
             rid = f"{link.document}|{rid}"
         diff = char_diff(link.target, link.references[0]) if link.references and link.target else None
         earlier_verdict = earlier.get((link.link.src, link.link.tgt))
+        pieces, unplaced = target_pieces(link, diff[0] if diff else None)
         rows.append({
-            "id": rid, "n": n + 1, "row": row, "link": link, "diff": diff,
+            "id": rid, "n": n + 1, "row": row, "link": link, "diff": diff, "pieces": pieces, "unplaced": unplaced,
             "flags": [{"code": f.code, "detail": f.detail, "why": REASONS.get(f.code, "")} for f in link.flags],
             "earlier": earlier_verdict and {"code": earlier_verdict, "label": VERDICTS[earlier_verdict]},
         })
@@ -255,6 +298,7 @@ def render_html(report: Report, verdicts: Verdicts | None = None) -> str:
         metric_cols=_metric_columns(report), metric_labels={m: METRICS[m].label for m in METRICS},
         metric_titles={m: METRICS[m].description for m in METRICS},
         reasons=REASONS, present=present, verdicts=VERDICTS, extra=extra, omitted=omitted,
+        span_metrics=[METRICS[m].label if m in METRICS else m for m in dict.fromkeys(m for l in report.links for m in l.spans)],
         data=_script_json({"key": key, "rows": export}),
     )
 

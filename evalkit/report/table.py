@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..records import Report, ScoredLink
 
-__all__ = ["CSV_FORMULA_PREFIXES", "link_row", "link_rows", "neutralise", "report_metric_names", "unneutralise"]
+__all__ = ["CSV_FORMULA_PREFIXES", "link_row", "link_rows", "neutralise", "report_metric_names", "spans_cell", "unneutralise"]
 
 # OWASP "CSV injection": a cell starting with one of these is evaluated by spreadsheets.
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -34,12 +35,27 @@ def _num(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
+def spans_cell(link: ScoredLink, name: str) -> str:
+    """Metric ``name``'s error spans on ``link`` as the ``NAME_spans`` cell: a JSON list of objects
+    ``{"start", "end", "text", "severity", "confidence"}`` (``[]``: scored, no span found), "" where the
+    metric gave the link no value."""
+    if name not in link.spans:
+        return ""
+    return json.dumps([s.as_dict() for s in link.spans[name]], ensure_ascii=False, separators=(",", ":"))
+
+
 def link_row(link: ScoredLink, metric_names: list[str], n_refs: int) -> dict[str, Any]:
     """One link as a row: ids, lines, texts, similarity, margin, the metrics of ``metric_names`` that need no
-    reference, then (with references) reference similarity and the reference metrics, then the flags.
+    reference, then (with references) reference similarity and the reference metrics, then the flags. A
+    metric that gives error spans (XCOMET) has its ``NAME_spans`` column (`spans_cell`) after its own.
 
     The one row writer of pairs.csv, report.html and the JSON export (local run, ``--stream`` and Ray)."""
     from ..metrics.base import METRICS
+
+    def add(name: str) -> None:
+        row[name] = _num(link.metrics.get(name))
+        if getattr(METRICS.get(name), "gives_spans", False):
+            row[f"{name}_spans"] = spans_cell(link, name)
 
     # With several documents each row names its document first; ids and lines count within it.
     row: dict[str, Any] = {} if link.document is None else {"document": link.document}
@@ -59,12 +75,12 @@ def link_row(link: ScoredLink, metric_names: list[str], n_refs: int) -> dict[str
     row["margin"] = _num(link.margin)
     for name in metric_names:
         if name in METRICS and not METRICS[name].needs_reference:
-            row[name] = _num(link.metrics.get(name))
+            add(name)
     if n_refs:
         row["ref_similarity"] = _num(link.ref_similarity)
         for name in metric_names:
             if name not in METRICS or METRICS[name].needs_reference:
-                row[name] = _num(link.metrics.get(name))
+                add(name)
     row["flagged"] = "true" if link.flagged else "false"
     row["reasons"] = ";".join(f.code for f in link.flags)
     row["details"] = "; ".join(f.detail for f in link.flags)

@@ -33,9 +33,10 @@ from ..config import Thresholds
 from ..flag import flag_link
 from ..metrics.base import SegmentContext, SegmentMetric
 from ..metrics.checks import LengthModel, run_checks
-from ..records import Flag, ScoredLink
+from ..records import Flag, ScoredLink, Span
 
-__all__ = ["LinkContext", "finish_link", "finish_links", "segment_flags", "segment_values", "token_counts", "too_long"]
+__all__ = ["LinkContext", "finish_link", "finish_links", "segment_flags", "segment_spans", "segment_values", "token_counts",
+           "too_long"]
 
 
 @dataclass(frozen=True)
@@ -117,3 +118,9 @@ def segment_flags(metrics: Sequence[SegmentMetric]) -> dict[int, tuple[Flag, ...
         for position, flag in metric.flags().items():
             out.setdefault(position, []).append(flag)
     return {position: tuple(flags) for position, flags in out.items()}
+
+
+def segment_spans(metrics: Sequence[SegmentMetric]) -> dict[str, dict[int, tuple[Span, ...]]]:
+    """The error spans of the metrics that give them (``gives_spans``), from their last `segment_values`
+    call: ``{name: {position in ctx: spans}}``."""
+    return {metric.name: metric.segment_spans() for metric in metrics if metric.gives_spans}

@@ -15,7 +15,7 @@ from ..errors import UsageError
 from ..io.formats import FORMATS, format_of
 from ..io.parallel import Parallel
 from ..progress import StageProgress, no_progress
-from ..records import Alignment, Flag, Link, Report, Score, ScoredLink, Segment, join_texts
+from ..records import Alignment, Flag, Link, Report, Score, ScoredLink, Segment, Span, join_texts
 from ..io.langtags import base
 
 __all__ = [
@@ -202,15 +202,17 @@ def embedding_scores(
 def _segment_values(plain: list[tuple[str, str]], link_refs: Sequence[tuple[str, ...]],
                     paired: list[int], with_refs: set[int], src_lang: str, tgt_lang: str, src_vec: np.ndarray,
                     tgt_vec: np.ndarray, emb_sig: str, options: ScoreOptions,
-                    scores: dict[str, Score]) -> tuple[dict[str, np.ndarray], dict[int, tuple[Flag, ...]]]:  # fmt: skip
-    """The registered segment metrics over the paired, non-empty links (in ``paired`` order) and the flags
-    they raised (by position in ``paired``); their corpus scores go into ``scores``."""
+                    scores: dict[str, Score]) -> tuple[dict[str, np.ndarray], dict[int, tuple[Flag, ...]],
+                                                       dict[str, dict[int, tuple[Span, ...]]]]:  # fmt: skip
+    """The registered segment metrics over the paired, non-empty links (in ``paired`` order), the flags they
+    raised (by position in ``paired``) and the error spans of those that give them; their corpus scores go
+    into ``scores``."""
     from ..metrics.base import SegmentContext, segment_metrics
-    from ..score.kernel import segment_flags, segment_values
+    from ..score.kernel import segment_flags, segment_spans, segment_values
 
     metrics = segment_metrics(options.segment_metrics, has_refs=bool(with_refs), has_embeddings=True)
     if not metrics or not paired:
-        return {}, {}
+        return {}, {}, {}
     ctx = SegmentContext(tuple(plain[i][0] for i in paired), tuple(plain[i][1] for i in paired),
                          tuple(link_refs[i] if i in with_refs else () for i in paired), src_lang, tgt_lang, src_vec, tgt_vec,
                          emb_sig)  # fmt: skip
@@ -219,7 +221,7 @@ def _segment_values(plain: list[tuple[str, str]], link_refs: Sequence[tuple[str,
     for metric in metrics:
         scores[metric.name] = metric.corpus(out[metric.name], metric.signature(ctx), n_bootstrap=options.n_bootstrap,
                                             seed=options.seed)
-    return out, flags
+    return out, flags, segment_spans(metrics)
 
 
 def score_alignment(
@@ -298,7 +300,7 @@ def score_alignment(
             progress("metrics", done, n_scores)
     emb_sig = embedding_signature(encoder, options.margin_k)
     scores.update(embedding_scores(cosine, margin, emb_sig, options))
-    seg_values, seg_flags = _segment_values(plain, link_refs, paired, set(with_refs), src_lang, tgt_lang, src_vec, tgt_vec,
+    seg_values, seg_flags, seg_spans = _segment_values(plain, link_refs, paired, set(with_refs), src_lang, tgt_lang, src_vec, tgt_vec,
                                  emb_sig, options, scores)
     progress("metrics", n_scores, n_scores)
 
@@ -337,7 +339,8 @@ def score_alignment(
             n = position[i]
             values = {name: float(v[n]) for name, v in seg_values.items() if np.isfinite(v[n])}
             scored = replace(scored, similarity=float(cosine[n]), margin=float(margin[n]), ref_similarity=ref_sim.get(i),
-                             metrics={**scored.metrics, **values})
+                             metrics={**scored.metrics, **values},
+                             spans={name: by_pos[n] for name, by_pos in seg_spans.items() if n in by_pos})  # fmt: skip
             tokens = token_counts(encoder, *plain[i])
         out.append(finish_link(scored, *plain[i], kernel, tokens, extra))
         if (i + 1) % every == 0 or i + 1 == len(links):

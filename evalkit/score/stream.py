@@ -43,7 +43,7 @@ import numpy as np
 from ..config import Thresholds
 from ..errors import InputError
 from ..progress import StageProgress, no_progress
-from ..records import Flag, Link, ScoredLink
+from ..records import Flag, Link, ScoredLink, Span
 
 __all__ = ["StreamOptions", "StreamSummary", "count_lines", "iter_chunks", "score_stream"]
 
@@ -192,7 +192,7 @@ def score_stream(
     ``evalkit score``.
     """
     from ..flag import REASONS
-    from ..score.kernel import LinkContext, segment_flags, segment_values, token_counts
+    from ..score.kernel import LinkContext, segment_flags, segment_spans, segment_values, token_counts
     from ..metrics.base import SegmentContext, segment_metrics
     from ..metrics.checks import LengthModel
     from ..metrics.embedding import pair_cosine, ratio_margin
@@ -269,12 +269,16 @@ def score_stream(
                 n_embedded += len(live)
             per_link: list[dict[str, float]] = [{} for _ in range(n)]
             extra: dict[int, tuple[Flag, ...]] = {}  # the segment metrics' flags, by line of the chunk
+            link_spans: list[dict[str, tuple[Span, ...]]] = [{} for _ in range(n)]
             if seg_metrics and live:
                 ctx = SegmentContext(tuple(srcs[i] for i in live), tuple(tgts[i] for i in live),
                                      tuple(tuple(s[i] for s in streams) for i in live), src_lang, tgt_lang, src_vec, tgt_vec,
                                      model_sig)  # fmt: skip
                 computed = segment_values(seg_metrics, ctx)
                 extra = {live[position]: flags for position, flags in segment_flags(seg_metrics).items()}
+                for name, by_pos in segment_spans(seg_metrics).items():
+                    for pos, spans in by_pos.items():
+                        link_spans[live[pos]][name] = spans
                 for metric in seg_metrics:
                     for i, v in zip(live, computed[metric.name].tolist()):
                         if np.isfinite(v):
@@ -289,7 +293,7 @@ def score_stream(
                 scored = ScoredLink(
                     Link((line - 1,), (line - 1,)), srcs[i], tgts[i], tuple(s[i] for s in streams), (line,), (line,),
                     similarity=sims.get(i), margin=margins.get(i),
-                    metrics={**{m: v[i] for m, v in sentence.items()}, **per_link[i]},
+                    metrics={**{m: v[i] for m, v in sentence.items()}, **per_link[i]}, spans=link_spans[i],
                 )
                 items.append((scored, srcs[i], tgts[i], token_counts(encoder, srcs[i], tgts[i]) if i in live_set else None,
                               extra.get(i, ())))  # fmt: skip
