@@ -21,6 +21,7 @@ from pathlib import Path
 
 from evalkit.align import AlignParams, align
 from evalkit.align.corpora import GoldFile, load_corpus, pooled, reliability
+from evalkit.align.evaluate import as_pairs
 from evalkit.embed import get_encoder
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -57,12 +58,43 @@ def run(files: list[GoldFile], params: AlignParams, model: str) -> tuple[list, f
     return results, time.perf_counter() - start, time.process_time() - cpu
 
 
+def print_confusion(pairs: list) -> None:
+    """Predicted link kind against the kind of the gold link(s) its segments belong to ("mixed": several)."""
+    table: Counter[tuple[str, str, bool]] = Counter()
+    for gold, links in pairs:
+        gold_pairs = as_pairs(gold)
+        gold_set = set(gold_pairs)
+        of_src = {i: k for k, (s, _) in enumerate(gold_pairs) for i in s}
+        of_tgt = {j: k for k, (_, t) in enumerate(gold_pairs) for j in t}
+        for link in links:
+            owners = {of_src.get(i, -1) for i in link.src} | {of_tgt.get(j, -1) for j in link.tgt}
+            if len(owners) == 1 and -1 not in owners:
+                s, t = gold_pairs[owners.pop()]
+                gold_kind = f"{len(s)}-{len(t)}"
+            else:
+                gold_kind = "mixed"
+            table[(link.kind, gold_kind, (tuple(link.src), tuple(link.tgt)) in gold_set)] += 1
+    print("  predicted  gold-of-members  right  wrong")
+    for pred_kind, gold_kind in sorted({(p, g) for p, g, _ in table}):
+        right, wrong = table[(pred_kind, gold_kind, True)], table[(pred_kind, gold_kind, False)]
+        print(f"  {pred_kind:9s}  {gold_kind:15s}  {right:5d}  {wrong:5d}")
+    found: Counter[tuple[str, bool]] = Counter()
+    for gold, links in pairs:
+        predicted = set(as_pairs(links))
+        for s, t in as_pairs(gold):
+            found[(f"{len(s)}-{len(t)}", (s, t) in predicted)] += 1
+    print("  gold kind  found  missed")
+    for kind in sorted({k for k, _ in found}):
+        print(f"  {kind:9s}  {found[(kind, True)]:5d}  {found[(kind, False)]:6d}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=[*CORPORA, "all"], default="all")
     parser.add_argument("--model", default="usem3")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override an AlignParams field")
     parser.add_argument("--quiet", action="store_true", help="no per-file or reliability table")
+    parser.add_argument("--confusion", action="store_true", help="print predicted vs gold link kinds")
     args = parser.parse_args(argv)
     params = AlignParams(**parse_set(args.set))  # type: ignore[arg-type]
     names = list(CORPORA) if args.corpus == "all" else [args.corpus]
@@ -87,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                 share = f"{hits / count:.3f}" if count else "  -  "
                 print(f"  [{low:.2f}, {high:.2f}{']' if high == 1 else ')'}  {count:6d} {hits:6d}   {share}")
             print(f"  links {dict(kinds.most_common())}")
+        if args.confusion:
+            print_confusion(pairs)
         line = f"{name:6s} strict P {total.precision:.3f}  R {total.recall:.3f}  F1 {total.f1:.3f}  time {seconds:.1f} s (CPU {cpu:.1f} s)"
         print(line)
         print(f"       reference: {REFERENCE[name]}")
