@@ -32,6 +32,8 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=500)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--model", help="a real XCOMET checkpoint folder instead of the tiny model (bench/device_neural.sh)")
     args = parser.parse_args()
     src, systems, refs = wmt("zh-en")
     system = sorted(systems)[0]
@@ -41,10 +43,10 @@ def main() -> None:
 
         from evalkit.neural.xcomet import XComet
 
-        tiny = build_xcomet(Path(tmp) / "xcomet")
+        tiny = args.model or str(build_xcomet(Path(tmp) / "xcomet"))
         print(machine(), f"| torch {torch.__version__}, {torch.get_num_threads()} threads | {system}")
         for qe in ("no", "yes"):
-            metric = XComet(model=str(tiny), device="cpu", batch_size=str(args.batch_size), qe=qe)
+            metric = XComet(model=str(tiny), device=args.device, batch_size=str(args.batch_size), qe=qe)
             refs_a = [refs[0]] if qe == "no" else None
             first = metric.score(src, systems[system], refs_a)  # loads the model; finds the segments that fit
             keep = [i for i, v in enumerate(first) if not math.isnan(v) and systems[system][i]][: args.segments]

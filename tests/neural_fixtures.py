@@ -193,6 +193,7 @@ def build_metricx(folder: Path, seed: int = 11, tied: bool = False, spiece: bool
     raw = config.to_dict()
     raw.update({"architectures": ["MT5ForRegression"], "tie_word_embeddings": tied})  # transformers 5 writes True for every mT5
     (folder / "config.json").write_text(json.dumps(raw, indent=2), encoding="utf-8")
+    return folder
 
 
 XCOMET_MAX_TOKENS = 126  # of each segment; the joined [mt:src:ref] input may have 128 (XCOMET-XL: 510 and 512)
