@@ -92,3 +92,19 @@ def test_xcomet_spans_on_ray_are_the_local_run(installed: Path, tmp_path: Path) 
     assert sum(len(json.loads(r["xcomet_spans"] or "[]")) for r in local) >= 3  # spans to compare
     for column in ("xcomet", "xcomet_spans", "reasons"):
         assert [r[column] for r in ray_rows] == [r[column] for r in local], column
+
+
+def test_a_plugin_missing_on_the_workers_is_one_line(installed: Path, tmp_path: Path, cache_dir: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    # `counting` (tests/test_plugins.py) is a plug-in of the driver's process only (a first-party entry added
+    # here): the workers cannot load it, and say so in one line instead of dropping its column.
+    from evalkit.metrics import plugins
+
+    monkeypatch.setitem(plugins.FIRST_PARTY, "counting", "test_plugins:Counting")
+    args = ["score", "--src", str(DATA / "src.zh"), "--tgt", str(DATA / "systems" / "hyp.alpha.en"), "--metric", "counting",
+            "--cache-dir", str(cache_dir), "-q", "-o", str(tmp_path / "ray"), "--engine", "ray"]  # fmt: skip
+    assert main(args) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("evalkit:")]  # not Ray's own logs
+    assert len(err) == 1 and "Ray worker" in err[0] and "unknown metric 'counting'" in err[0], err
+    assert "install the plug-in's package on every worker" in err[0]

@@ -259,11 +259,20 @@ def check_shard(rows: Rows, per_row: np.ndarray, ctx: CheckContext) -> CheckOut:
     undefined), from the embedding step and the driver's k-NN. The plug-ins of ``ctx.plugins`` are loaded
     from their specs for the shard (a worker is another process than the driver) and unloaded afterwards.
     """
+    import socket
+    from contextlib import ExitStack
+
+    from ..errors import UsageError
     from ..metrics.base import METRICS
     from ..metrics.plugins import parse_spec, registered
 
     missing = [spec for spec in ctx.plugins if parse_spec(spec)[0] not in METRICS]  # the driver's process has them
-    with registered(missing, None if ctx.cache_dir is None else Path(ctx.cache_dir)):
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(registered(missing, None if ctx.cache_dir is None else Path(ctx.cache_dir)))
+        except UsageError as exc:  # the plug-in's package is on the driver, not on this worker
+            raise UsageError(f"Ray worker {socket.gethostname()}: {exc.what}",
+                             "install the plug-in's package on every worker of the cluster") from None
         return _check_shard(rows, per_row, ctx)
 
 
