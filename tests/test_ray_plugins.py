@@ -55,6 +55,7 @@ def test_score_with_a_plugin_on_ray_is_the_local_run(installed: Path, tmp_path: 
     assert main(["score", *common, "-o", str(tmp_path / "local")]) == 0
     assert main(["score", *common, "-o", str(tmp_path / "ray"), "--engine", "ray"]) == 0
     local, on_ray = _rows(tmp_path / "local" / "pairs.csv"), _rows(tmp_path / "ray" / "pairs.csv")
+    assert list(on_ray[0]) == list(local[0])  # the same columns in the same order
     assert [r["charjaccard"] for r in on_ray] == [r["charjaccard"] for r in local]
     assert [r["reasons"] for r in on_ray] == [r["reasons"] for r in local]
     assert ["too_long" in r["reasons"].split(";") for r in on_ray] == [False, False, True, False]
