@@ -1,6 +1,6 @@
 """Metric plug-ins: classes registered under the entry-point group ``evalkit.metrics``, adapted onto `SegmentMetric`.
 
-The public contract of a plug-in class (docs/plugins.md)::
+The public contract of a plug-in class (README "Metric plug-ins and neural metrics", docs/extending.md)::
 
     class MyMetric:
         name = "mymetric"                 # also its entry-point name: `--metric mymetric`
