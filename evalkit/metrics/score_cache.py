@@ -19,7 +19,7 @@ import math
 import sqlite3
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -65,70 +65,56 @@ class ScoreCache:
         except (OSError, sqlite3.Error):  # no cache: the scores are computed, as without one
             self._conn = None
 
-    def get(self, items: Sequence[Item]) -> dict[Item, float]:
+    def _rows(self, table: str, items: Sequence[Item]) -> Iterator[tuple[Item, bytes, object, object]]:
+        """``(item, key, value, crc)`` of the stored rows of ``items`` in ``table``, looked up in chunks of
+        `_CHUNK` keys; a read error ends the rows early (what was found stays found)."""
         if self._conn is None or not items:
-            return {}
+            return
         by_key = {_key(item): item for item in items}
         keys = list(by_key)
-        found: dict[Item, float] = {}
         try:
             for start in range(0, len(keys), _CHUNK):
                 part = keys[start : start + _CHUNK]
-                rows = self._conn.execute(f"SELECT key, value, crc FROM scores WHERE key IN ({','.join('?' * len(part))})",
+                rows = self._conn.execute(f"SELECT key, value, crc FROM {table} WHERE key IN ({','.join('?' * len(part))})",
                                           part).fetchall()  # fmt: skip
                 for key, value, crc in rows:
-                    if isinstance(key, bytes) and crc == _crc(key, value):
-                        found[by_key[key]] = math.nan if value is None else float(value)
+                    if isinstance(key, bytes):
+                        yield by_key[key], key, value, crc
         except sqlite3.Error:
-            return found
-        return found
+            return
+
+    def _write(self, table: str, rows: list[tuple[bytes, object, int]]) -> None:
+        if self._conn is None or not rows:
+            return
+        try:
+            with self._conn:
+                self._conn.execute("BEGIN")
+                self._conn.executemany(f"INSERT OR REPLACE INTO {table} (key, value, crc) VALUES (?, ?, ?)", rows)
+        except sqlite3.Error:
+            pass  # read-only or full disk: the run goes on without caching
+
+    def get(self, items: Sequence[Item]) -> dict[Item, float]:
+        return {item: math.nan if value is None else float(value) for item, key, value, crc in self._rows("scores", items)
+                if (value is None or isinstance(value, (int, float))) and crc == _crc(key, value)}  # fmt: skip
 
     def put(self, items: Sequence[Item], values: np.ndarray) -> None:
-        if self._conn is None or not items:
-            return
-        rows = []
+        rows: list[tuple[bytes, object, int]] = []
         for item, value in zip(items, values):
             v = None if not math.isfinite(float(value)) else float(value)  # NaN/inf: SQLite has no NaN
             if v is None and not math.isnan(float(value)):
                 continue  # an infinite score is not cached (it would come back as NaN)
             key = _key(item)
             rows.append((key, v, _crc(key, v)))
-        try:
-            with self._conn:
-                self._conn.execute("BEGIN")
-                self._conn.executemany("INSERT OR REPLACE INTO scores (key, value, crc) VALUES (?, ?, ?)", rows)
-        except sqlite3.Error:
-            pass  # read-only or full disk: the run goes on without caching
+        self._write("scores", rows)
 
     def get_details(self, items: Sequence[Item]) -> dict[Item, str]:
         """The stored details text of the items that have one."""
-        if self._conn is None or not items:
-            return {}
-        by_key = {_key(item): item for item in items}
-        keys = list(by_key)
-        found: dict[Item, str] = {}
-        try:
-            for start in range(0, len(keys), _CHUNK):
-                part = keys[start : start + _CHUNK]
-                rows = self._conn.execute(f"SELECT key, value, crc FROM details WHERE key IN ({','.join('?' * len(part))})",
-                                          part).fetchall()  # fmt: skip
-                for key, value, crc in rows:
-                    if isinstance(key, bytes) and isinstance(value, str) and crc == _text_crc(key, value):
-                        found[by_key[key]] = value
-        except sqlite3.Error:
-            return found
-        return found
+        return {item: value for item, key, value, crc in self._rows("details", items)
+                if isinstance(value, str) and crc == _text_crc(key, value)}  # fmt: skip
 
     def put_details(self, items: Sequence[Item], texts: Sequence[str]) -> None:
-        if self._conn is None or not items:
-            return
-        rows = [(key, text, _text_crc(key, text)) for key, text in ((_key(item), text) for item, text in zip(items, texts))]
-        try:
-            with self._conn:
-                self._conn.execute("BEGIN")
-                self._conn.executemany("INSERT OR REPLACE INTO details (key, value, crc) VALUES (?, ?, ?)", rows)
-        except sqlite3.Error:
-            pass
+        self._write("details", [(key, text, _text_crc(key, text)) for key, text in ((_key(item), text)
+                                                                                 for item, text in zip(items, texts))])
 
     def close(self) -> None:
         if self._conn is not None:
