@@ -78,9 +78,7 @@ class QEModel:
         tgt_lang: str | None,
     ) -> np.ndarray:
         """Predicted MQM per link (float64, shape (n,)); vectors are the encoder's unit rows."""
-        ratio = self.pair_ratio.get(f"{src_lang}-{tgt_lang}")
-        x = link_features(src_vecs, tgt_vecs, src_texts, tgt_texts, ratio, tgt_lang)
-        return self.predict_features(x)
+        return self.predict_features(self._features(src_vecs, tgt_vecs, src_texts, tgt_texts, src_lang, tgt_lang))
 
     def predict_adjusted(
         self,
@@ -96,9 +94,14 @@ class QEModel:
         log-length terms (source and target size, against a segment of the training mean's length) where
         it is negative, leaving what the link's content says; a short segment keeps its qe (no bonus is
         removed, so short correct segments are not flagged either). The `low_qe` flag uses it."""
-        ratio = self.pair_ratio.get(f"{src_lang}-{tgt_lang}")
-        x = link_features(src_vecs, tgt_vecs, src_texts, tgt_texts, ratio, tgt_lang)
+        x = self._features(src_vecs, tgt_vecs, src_texts, tgt_texts, src_lang, tgt_lang)
         return self.predict_features(x), self.predict_features(x, length_adjusted=True)
+
+    def _features(self, src_vecs: np.ndarray, tgt_vecs: np.ndarray, src_texts: Sequence[str], tgt_texts: Sequence[str],
+                  src_lang: str | None, tgt_lang: str | None) -> np.ndarray:  # fmt: skip
+        """`link_features` with this model's length ratio for the language pair."""
+        ratio = self.pair_ratio.get(f"{src_lang}-{tgt_lang}")
+        return link_features(src_vecs, tgt_vecs, src_texts, tgt_texts, ratio, tgt_lang)
 
     def length_term(self, src_texts: Sequence[str], tgt_texts: Sequence[str]) -> np.ndarray:
         """The part of ``predict``'s value that the two log-length features contribute (relative to a segment
@@ -107,9 +110,12 @@ class QEModel:
 
     def length_term_of(self, source: str, target: str) -> float:
         """`length_term` of one link, in plain floats: the `low_qe` rule asks it once per link."""
+        return float(self._size_term(math.log1p(text_length(source)), math.log1p(text_length(target))))
+
+    def _size_term(self, log_src: Any, log_tgt: Any) -> Any:
+        """What the two log-length features (floats, or columns of a feature matrix) add to the prediction."""
         (m_src, s_src, w_src), (m_tgt, s_tgt, w_tgt) = self._length_coefficients
-        return ((math.log1p(text_length(source)) - m_src) / s_src * w_src
-                + (math.log1p(text_length(target)) - m_tgt) / s_tgt * w_tgt)  # fmt: skip
+        return (log_src - m_src) / s_src * w_src + (log_tgt - m_tgt) / s_tgt * w_tgt
 
     @cached_property
     def _length_coefficients(self) -> tuple[tuple[float, float, float], ...]:
@@ -121,13 +127,10 @@ class QEModel:
         return tuple((float(self.mean[k]), float(self.scale[k]), float(self.layers[0][k, 0])) for k in ks)
 
     def predict_features(self, x: np.ndarray, length_adjusted: bool = False) -> np.ndarray:
-        z = (x - self.mean) / self.scale
         if length_adjusted:
-            if self.kind != "linear":
-                raise ValueError("qe: the length adjustment is defined for a linear model only")
             cols = [x.shape[1] - len(EXTRA_NAMES) + EXTRA_NAMES.index(n) for n in SIZE_FEATURES]
-            term = _rows_dot(z[:, cols], self.layers[0][cols, 0])
-            return self.predict_features(x) - np.minimum(term, 0.0)
+            return self.predict_features(x) - np.minimum(self._size_term(x[:, cols[0]], x[:, cols[1]]), 0.0)
+        z = (x - self.mean) / self.scale
         if self.kind == "linear":
             w, b = self.layers
             return _rows_dot(z, w[:, 0]) + b[0]
