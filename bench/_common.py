@@ -75,6 +75,27 @@ def synthetic(pair: str, n: int) -> tuple[list[str], list[str], list[list[str]]]
     return out_s, out_h, [out_a, out_b]
 
 
+def neural_rate(metric: object, src: list[str], tgt: list[str], refs: list[str] | None, segments: int,
+                repeat: int) -> tuple[int, float, list[float]]:  # fmt: skip
+    """Segments a neural metric plug-in (``score(sources, targets, references)``) scores, and the best of
+    ``repeat`` timed calls on them: a first call loads the model and finds the segments that fit its encoder
+    (a too_long segment is NaN), then the first ``segments`` of those non-empty ones are timed. Returns
+    (segments timed, best seconds, the first call's scores)."""
+    import math
+
+    score = metric.score  # type: ignore[attr-defined]
+    first = score(src, tgt, [refs] if refs is not None else None)
+    keep = [i for i, v in enumerate(first) if not math.isnan(v) and tgt[i]][:segments]
+    s, t = [src[i] for i in keep], [tgt[i] for i in keep]
+    r = [[refs[i] for i in keep]] if refs is not None else None
+    best = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        score(s, t, r)
+        best = min(best, time.perf_counter() - start)
+    return len(keep), best, list(first)
+
+
 def machine() -> str:
     """One line: date, CPU model and count, load, Python."""
     cpu = "?"

@@ -21,7 +21,6 @@ import math
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
-    from _common import machine, wmt
+    from _common import machine, neural_rate, wmt
     from neural_fixtures import build_comet
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -52,17 +51,9 @@ def main() -> None:
         for cls, kind, real in ((Comet, "regression_metric", args.comet), (CometKiwi, "unified_metric", args.cometkiwi)):
             folder = real or str(build_comet(Path(tmp) / kind, kind))
             metric = cls(model=folder, device=args.device, batch_size=str(args.batch_size))
-            with_refs = [refs[0]] if cls is Comet else None
-            first = metric.score(src, systems[system], with_refs)  # loads the model; finds the segments that fit
-            keep = [i for i, v in enumerate(first) if not math.isnan(v) and systems[system][i]][: args.segments]
-            s, t = [src[i] for i in keep], [systems[system][i] for i in keep]
-            r = [[refs[0][i] for i in keep]] if with_refs else None
-            best = math.inf
-            for _ in range(args.repeat):
-                start = time.perf_counter()
-                metric.score(s, t, r)
-                best = min(best, time.perf_counter() - start)
-            print(f"{cls.name:<9} {'real' if real else 'tiny'} on {args.device}: {len(keep)} segments in {best:.2f} s = {len(keep) / best:.0f} segments/s "
+            n, best, first = neural_rate(metric, src, systems[system], refs[0] if cls is Comet else None, args.segments,
+                                         args.repeat)  # fmt: skip
+            print(f"{cls.name:<9} {'real' if real else 'tiny'} on {args.device}: {n} segments in {best:.2f} s = {n / best:.0f} segments/s "
                   f"(batch {args.batch_size}, {len(src) - sum(not math.isnan(v) for v in first)} of {len(src)} too long "
                   f"or empty)")  # fmt: skip
 

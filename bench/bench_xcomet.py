@@ -13,11 +13,9 @@ Run: nice .venv/bin/python bench/bench_xcomet.py [--segments 500] [--batch-size 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> None:
     sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
-    from _common import machine, wmt
+    from _common import machine, neural_rate, wmt
     from neural_fixtures import build_xcomet
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -47,18 +45,9 @@ def main() -> None:
         print(machine(), f"| torch {torch.__version__}, {torch.get_num_threads()} threads | {system}")
         for qe in ("no", "yes"):
             metric = XComet(model=str(tiny), device=args.device, batch_size=str(args.batch_size), qe=qe)
-            refs_a = [refs[0]] if qe == "no" else None
-            first = metric.score(src, systems[system], refs_a)  # loads the model; finds the segments that fit
-            keep = [i for i, v in enumerate(first) if not math.isnan(v) and systems[system][i]][: args.segments]
-            s, t = [src[i] for i in keep], [systems[system][i] for i in keep]
-            r = [[refs[0][i] for i in keep]] if qe == "no" else None
-            best = math.inf
-            for _ in range(args.repeat):
-                start = time.perf_counter()
-                metric.score(s, t, r)
-                best = min(best, time.perf_counter() - start)
+            n, best, _ = neural_rate(metric, src, systems[system], refs[0] if qe == "no" else None, args.segments, args.repeat)
             spans = sum(len(x) for x in metric.last_spans.values())
-            print(f"mode {'qe' if qe == 'yes' else 'ref'}: {len(keep)} segments in {best:.2f} s = {len(keep) / best:.0f} "
+            print(f"mode {'qe' if qe == 'yes' else 'ref'}: {n} segments in {best:.2f} s = {n / best:.0f} "
                   f"segments/s (batch {args.batch_size}, {spans} spans)")
 
 
