@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from conftest import ROOT, SHARED_DATA, read_lines
 
@@ -58,31 +59,55 @@ def build_tokenizer(folder: Path) -> None:
     fast.save_pretrained(str(folder))
 
 
-def build_comet(folder: Path, kind: str = "regression_metric", seed: int = 7) -> Path:
-    """Write a tiny unbabel-comet checkpoint of ``kind`` under ``folder``; returns ``folder``."""
+def _random_estimator(folder: Path, config_cls: Any, model_cls: Any, seed: int, max_tokens: int, ff_in: int,
+                      **config: Any) -> tuple[Path, Any, dict[str, Any]]:  # fmt: skip
+    """The parts every tiny unbabel-comet checkpoint shares: ``folder/encoder`` (tokenizer and config of a
+    random ``model_cls`` encoder, ``HIDDEN`` wide, ``LAYERS`` deep, ``max_tokens`` + 4 positions), then, from
+    ``seed``, the encoder's weights, the layer mix and the feed-forward estimator (``ff_in`` -> 48 -> 16 -> 1)
+    as state-dict entries. Returns (encoder folder, encoder, state)."""
     import torch
-    import yaml
-    from transformers import XLMRobertaConfig, XLMRobertaModel
 
     encoder_dir = folder / "encoder"
     encoder_dir.mkdir(parents=True, exist_ok=True)
     build_tokenizer(encoder_dir)
     vocab = json.loads((encoder_dir / "tokenizer.json").read_text(encoding="utf-8"))
     n_vocab = len(vocab["model"]["vocab"]) + len(vocab.get("added_tokens", []))
-    config = XLMRobertaConfig(vocab_size=n_vocab, hidden_size=HIDDEN, num_hidden_layers=LAYERS, num_attention_heads=2,
-                              intermediate_size=64, max_position_embeddings=MAX_TOKENS + 4, type_vocab_size=1,
-                              pad_token_id=1, bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5)  # fmt: skip
-    config.save_pretrained(str(encoder_dir))
+    settings = config_cls(vocab_size=n_vocab, hidden_size=HIDDEN, num_hidden_layers=LAYERS, num_attention_heads=2,
+                          intermediate_size=64, max_position_embeddings=max_tokens + 4, type_vocab_size=1,
+                          pad_token_id=1, bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5, **config)  # fmt: skip
+    settings.save_pretrained(str(encoder_dir))
     torch.manual_seed(seed)
-    encoder = XLMRobertaModel(config, add_pooling_layer=False)
+    encoder = model_cls(settings, add_pooling_layer=False)
     state = {f"encoder.model.{k}": v for k, v in encoder.state_dict().items()}
     for k in range(LAYERS + 1):
         state[f"layerwise_attention.scalar_parameters.{k}"] = torch.randn(1)
     state["layerwise_attention.gamma"] = 1.0 + 0.1 * torch.randn(1)
-    sizes = [HIDDEN * 6 if kind == "regression_metric" else HIDDEN, 48, 16, 1]
+    sizes = [ff_in, 48, 16, 1]
     for pos, (fan_in, fan_out) in zip((0, 3, 6), zip(sizes, sizes[1:])):
         linear = torch.nn.Linear(fan_in, fan_out)
         state[f"estimator.ff.{pos}.weight"], state[f"estimator.ff.{pos}.bias"] = linear.weight.data, linear.bias.data
+    return encoder_dir, encoder, state
+
+
+def _write_checkpoint(folder: Path, state: dict[str, Any], hparams: dict[str, Any]) -> Path:
+    """``folder/hparams.yaml`` and ``folder/checkpoints/model.ckpt`` as unbabel-comet writes them; returns ``folder``."""
+    import torch
+    import yaml
+
+    (folder / "hparams.yaml").write_text(yaml.safe_dump(hparams), encoding="utf-8")
+    (folder / "checkpoints").mkdir(exist_ok=True)
+    torch.save({"state_dict": state, "hyper_parameters": hparams, "pytorch-lightning_version": "2.2.0", "epoch": 0,
+                "global_step": 0},
+               folder / "checkpoints" / "model.ckpt")  # fmt: skip
+    return folder
+
+
+def build_comet(folder: Path, kind: str = "regression_metric", seed: int = 7) -> Path:
+    """Write a tiny unbabel-comet checkpoint of ``kind`` under ``folder``; returns ``folder``."""
+    from transformers import XLMRobertaConfig, XLMRobertaModel
+
+    encoder_dir, _, state = _random_estimator(folder, XLMRobertaConfig, XLMRobertaModel, seed, MAX_TOKENS,
+                                              HIDDEN * 6 if kind == "regression_metric" else HIDDEN)  # fmt: skip
     hparams = {
         "activations": "Tanh", "batch_size": 4, "class_identifier": kind, "dropout": 0.1, "encoder_learning_rate": 1e-6,
         "encoder_model": "XLM-RoBERTa", "final_activation": None, "hidden_sizes": [48, 16], "keep_embeddings_frozen": True,
@@ -94,12 +119,7 @@ def build_comet(folder: Path, kind: str = "regression_metric", seed: int = 7) ->
     if kind == "unified_metric":
         hparams.update({"input_segments": ["mt", "src"], "word_level_training": False, "word_layer": 24,
                         "sent_layer": "mix", "loss_lambda": 0.65, "error_labels": ["minor", "major"], "cross_entropy_weights": None})  # fmt: skip
-    (folder / "hparams.yaml").write_text(yaml.safe_dump(hparams), encoding="utf-8")
-    (folder / "checkpoints").mkdir(exist_ok=True)
-    torch.save({"state_dict": state, "hyper_parameters": hparams, "pytorch-lightning_version": "2.2.0", "epoch": 0,
-                "global_step": 0},
-               folder / "checkpoints" / "model.ckpt")  # fmt: skip
-    return folder
+    return _write_checkpoint(folder, state, hparams)
 
 
 # MetricX (tests/test_neural_metricx.py): a tiny mT5 written as google-research/metricx publishes its checkpoints
@@ -205,29 +225,11 @@ def build_xcomet(folder: Path, seed: int = 11, ok_bias: float = 1.0) -> Path:
     major, critical on the last hidden state); returns ``folder``. ``ok_bias`` is added to the O tag's bias so
     that the random tagger tags many tokens O and some not."""
     import torch
-    import yaml
     from transformers import XLMRobertaXLConfig, XLMRobertaXLModel
 
-    encoder_dir = folder / "encoder"
-    encoder_dir.mkdir(parents=True, exist_ok=True)
-    build_tokenizer(encoder_dir)
-    vocab = json.loads((encoder_dir / "tokenizer.json").read_text(encoding="utf-8"))
-    n_vocab = len(vocab["model"]["vocab"]) + len(vocab.get("added_tokens", []))
-    config = XLMRobertaXLConfig(vocab_size=n_vocab, hidden_size=HIDDEN, num_hidden_layers=LAYERS, num_attention_heads=2,
-                                intermediate_size=64, max_position_embeddings=XCOMET_MAX_TOKENS + 4, type_vocab_size=1,
-                                pad_token_id=1, bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5,
-                                initializer_range=0.2)  # fmt: skip  # 10x the default: the first token's state depends on the text
-    config.save_pretrained(str(encoder_dir))
-    torch.manual_seed(seed)
-    encoder = XLMRobertaXLModel(config, add_pooling_layer=False)
-    state = {f"encoder.model.{k}": v for k, v in encoder.state_dict().items()}
-    for k in range(LAYERS + 1):
-        state[f"layerwise_attention.scalar_parameters.{k}"] = torch.randn(1)
-    state["layerwise_attention.gamma"] = 1.0 + 0.1 * torch.randn(1)
-    sizes = [HIDDEN, 48, 16, 1]
-    for pos, (fan_in, fan_out) in zip((0, 3, 6), zip(sizes, sizes[1:])):
-        linear = torch.nn.Linear(fan_in, fan_out)
-        state[f"estimator.ff.{pos}.weight"], state[f"estimator.ff.{pos}.bias"] = linear.weight.data, linear.bias.data
+    # initializer_range 10x the default: the first token's state depends on the text
+    encoder_dir, encoder, state = _random_estimator(folder, XLMRobertaXLConfig, XLMRobertaXLModel, seed, XCOMET_MAX_TOKENS,
+                                                    HIDDEN, initializer_range=0.2)  # fmt: skip
     state["estimator.ff.6.bias"] = state["estimator.ff.6.bias"] + 0.6  # scores around 0.6, some above 1 (capped)
     # The tagger is centred on the mean last hidden state over corpus lines (random encoders give every token
     # nearly one state, so a random tagger would tag all alike), then O is favoured by ok_bias.
@@ -251,9 +253,4 @@ def build_xcomet(folder: Path, seed: int = 11, ok_bias: float = 1.0) -> Path:
         "sent_layer": "mix", "train_data": [], "validation_data": [], "warmup_steps": 0, "word_layer": LAYERS,
         "word_level_training": True,
     }  # fmt: skip
-    (folder / "hparams.yaml").write_text(yaml.safe_dump(hparams), encoding="utf-8")
-    (folder / "checkpoints").mkdir(exist_ok=True)
-    torch.save({"state_dict": state, "hyper_parameters": hparams, "pytorch-lightning_version": "2.2.0", "epoch": 0,
-                "global_step": 0},
-               folder / "checkpoints" / "model.ckpt")  # fmt: skip
-    return folder
+    return _write_checkpoint(folder, state, hparams)
