@@ -109,3 +109,29 @@ def test_a_plugin_missing_on_the_workers_is_one_line(installed: Path, tmp_path: 
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("evalkit:")]  # not Ray's own logs
     assert len(err) == 1 and "Ray worker" in err[0] and "unknown metric 'counting'" in err[0], err
     assert "install the plug-in's package on every worker" in err[0]
+
+
+def test_poisson_bootstrap_keeps_a_plugins_own_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Beyond RaySettings.max_exact_cells the shards send Poisson resample sums, which resample means. A plug-in
+    # with its own corpus() (Counting: the max) gets that corpus over every row, with no interval (bs:0), not
+    # the Poisson mean; the mean-style metric next to it keeps its Poisson mean.
+    import numpy as np
+    from test_plugins import Counting
+
+    from evalkit.engine.ray_stages import CheckOut
+    from evalkit.engine.ray_summary import _segment_scores
+    from evalkit.metrics.base import METRICS
+    from evalkit.metrics.plugins import PluginMetric
+    from evalkit.score.pipeline import ScoreOptions
+
+    monkeypatch.setitem(METRICS, "counting", PluginMetric(Counting(), "counting", tmp_path))
+    values = [np.array([2.0, 1.0]), np.array([3.0, np.nan])]  # two shards; the NaN row has no value
+    resampled = [np.array([[3.0, 2.0], [2.0, 1.0]]), np.array([[3.0, 1.0], [0.0, 1.0]])]  # (weighted sum, weight)
+    checked = [CheckOut(2 * k, (), {}, {"counting": r, "qe": r}, {"counting": (float(np.nansum(v)), 2 - k), "qe": (float(np.nansum(v)), 2 - k)},
+                        "", [], {"counting": v, "qe": v}) for k, (v, r) in enumerate(zip(values, resampled))]  # fmt: skip
+    options = ScoreOptions(n_bootstrap=2, seed=1)
+    scores = _segment_scores(options, ("zh", "en"), "emb", np.ones(4, bool), checked, exact=False)
+    assert scores["counting"].score == 3.0 and scores["counting"].ci95 is None  # max(2, 1, 3): its own corpus
+    assert scores["counting"].signature.endswith("|bs:0|seed:1")
+    assert scores["qe"].score == 2.0  # the mean (2 + 1 + 3) / 3 from the shards' sums
+    assert scores["qe"].signature.endswith("|resample:poisson")

@@ -107,8 +107,14 @@ def build_report(
         warnings.append(f"margins use the {options.margin_k} nearest neighbours within shards of {inputs.shard_rows} "
                         f"rows, not the whole set of {inputs.n} pairs (RaySettings.neighbours)")  # fmt: skip
     if not exact:
+        from ..metrics.base import METRICS, SegmentMetric
+
         warnings.append(f"95% intervals from a Poisson bootstrap of {nb} resamples, not sacrebleu's resampling "
                         f"(RaySettings.bootstrap)")  # fmt: skip
+        own = sorted(name for name, m in METRICS.items() if name in scores and isinstance(m, SegmentMetric) and m.own_corpus)
+        if own and nb > 0:
+            warnings.append(f"{', '.join(own)}: no 95% interval, since a plug-in's own corpus() cannot be resampled "
+                            f"from Poisson sums; use RaySettings(bootstrap='exact') for one")  # fmt: skip
     inputs_map = {"source": names[0], "target": target}
     inputs_map.update({f"reference_{k + 1}": r for k, r in enumerate(names[2:] if inputs.kind == "lines" else ())})
     extra: dict[str, object] = {"alignment": "by-line", "length_model": asdict(lengths)}
@@ -146,6 +152,12 @@ def _segment_scores(options: ScoreOptions, langs: tuple[str, str], emb_sig: str,
     for name in names:
         metric = METRICS.get(name)
         if not isinstance(metric, SegmentMetric):
+            continue
+        if metric.own_corpus:
+            # Poisson sums give resampled means, not resamples of the plug-in's own corpus(): the point is
+            # its corpus() over every row, the interval needs sacrebleu's resampling (build_report warns).
+            values = np.concatenate([c.segment[name] for c in checked])[paired]
+            out[name] = metric.corpus(values, metric.signature(ctx), n_bootstrap=0, seed=options.seed)
             continue
         total, count = sum(c.sums[name][0] for c in checked), sum(c.sums[name][1] for c in checked)
         sig = f"{metric.signature(ctx)}|bs:{options.n_bootstrap}|seed:{options.seed}|resample:poisson"

@@ -220,6 +220,12 @@ class SegmentMetric:
         links' flags (`evalkit.score.kernel.segment_flags`)."""
         return {}
 
+    @property
+    def own_corpus(self) -> bool:
+        """True when `corpus` is not the mean of the values (a plug-in's own ``corpus``): Ray's Poisson
+        resample sums, which resample means, cannot give its interval."""
+        return False
+
     def corpus(self, values: np.ndarray, signature: str, *, n_bootstrap: int, seed: int | None) -> Score:
         """Mean of the finite values with its 95% bootstrap interval (`bootstrap_mean`)."""
         from .embedding import bootstrap_mean

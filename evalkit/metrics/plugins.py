@@ -278,6 +278,10 @@ class PluginMetric(SegmentMetric):
             cache.close()
         return out
 
+    @property
+    def own_corpus(self) -> bool:
+        return getattr(self.plugin, "corpus", None) is not None
+
     def corpus(self, values: np.ndarray, signature: str, *, n_bootstrap: int, seed: int | None) -> Score:
         """The mean with its bootstrap interval, or the plug-in's own ``corpus(segment_scores)`` with the
         percentile interval of it over the same resamples (`evalkit.stats` percentile helper)."""
