@@ -45,7 +45,7 @@ class Thresholds:
     repetition: int = 3
     member_margin: float = 0.85
     move_margin: float = 1.15
-    qe: float = -4.5
+    qe: float = -4.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.chrf <= 100:

@@ -14,16 +14,19 @@ from conftest import ROOT, SEED
 
 from evalkit.embed import get_encoder
 from evalkit.qe import LOW_QE, QEModel, load_qe
-from evalkit.qe.features import EXTRA_NAMES, check_counts, link_features, text_length
+from evalkit.qe.features import EXTRA_NAMES, check_counts, link_features, text_length, unknown_share
+from evalkit.qe.wordlists import known_words
 
 TOOLS = ROOT / "tools"
 
-# The bias and the weights of the 10 `EXTRA_NAMES` features that `tools/train_qe.py --subset 20 --no-validate
-# --cache-dir <empty dir>` wrote on the project machine (AMD EPYC, 2 cores, `make dev` venv, 2026-12-03). Not a
+# The bias and the weights of the 11 `EXTRA_NAMES` features that `tools/train_qe.py --subset 20 --no-validate
+# --cache-dir <empty dir>` wrote on the project machine (AMD EPYC, 2 cores, `make dev` venv, 2026-12-03, with
+# the unknown_words feature, pyspellchecker 0.9.1). Not a
 # hash of the file: OpenBLAS picks its kernels by CPU, and the last of the 7 digits written change with them
 # (two CPUs gave two sha256s), while the same machine writes the same bytes twice (the test's first assert).
 SUBSET_BIAS = -3.971888
-SUBSET_EXTRA_WEIGHTS = (0.363728, -0.782327, -0.6273002, -0.2062121, 0.1293957, 0.0, 0.31522, -0.2707067, -0.8351955, 0.0)
+SUBSET_EXTRA_WEIGHTS = (0.3654366, -0.7830464, -0.6261934, -0.2077429, 0.1283554, 0.0, 0.3156528, -0.2716055, -0.8359918,
+                        0.0, -0.01654388)
 
 
 def _tools() -> None:
@@ -66,6 +69,23 @@ def test_usem3_model_id_with_version_gets_the_model() -> None:
 )
 def test_check_counts(src: str, tgt: str, lang: str, expected: list[int]) -> None:
     assert check_counts(src, tgt, lang) == pytest.approx(list(np.log1p(expected)))
+
+
+@pytest.mark.parametrize(
+    ("tgt", "lang", "share"),
+    [
+        # hand counts against pyspellchecker 0.9.1's lists: "Hauus" is misspelt, "the" and "house" are English
+        ("Das Haus ist groß.", "de", 0 / 4),
+        ("Das Hauus ist groß.", "de", 1 / 4),
+        ("Das ist the house.", "de", 2 / 4),
+        ("The house is big.", "en", 0 / 4),
+        ("The hause is big, 2023 x", "en", 1 / 4),  # numbers and one-letter words are not words
+        ("这是房子", "zh", 0.0),  # no list for Chinese: 0
+        ("", "de", 0.0),
+    ],
+)
+def test_unknown_share(tgt: str, lang: str, share: float) -> None:
+    assert unknown_share(tgt, known_words(lang)) == pytest.approx(share)
 
 
 def test_text_length_counts_wide_chars_as_words() -> None:

@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
                    "test set and pair (fast, for the reproducibility test)")
     p.add_argument("--no-validate", action="store_true")
     p.add_argument("--threshold", type=float, default=None,
-                   help="low_qe threshold (length-adjusted qe) to report flag figures for, e.g. -4.5")
+                   help="low_qe threshold (length-adjusted qe) to report flag figures for, e.g. -4.0")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a training setting")
     args = p.parse_args(argv)
     s = dict(SETTINGS)

@@ -17,7 +17,7 @@ __all__ = ["LOW_QE", "QEModel", "length_adjusted", "link_features", "load_qe"]
 
 # Default `low_qe` threshold, on the length-adjusted qe (`QEModel.predict_adjusted`, predicted MQM of a segment
 # of average length): calibrated on held-out expert MQM and the seed, see MODEL_CARD.md.
-LOW_QE = -4.5
+LOW_QE = -4.0
 
 
 _USEM3: list[QEModel | None] = []  # the shipped model, loaded once (flag_link calls this for every link)

@@ -6,8 +6,10 @@ of both sides and the log length ratio's distance from the language pair's typic
 training and stored with the weights; 0 for a pair the model was not trained on); and counts behind the
 errors embeddings miss (log1p each): CJK characters left in a non-CJK target (untranslated fragments),
 source numbers missing from the target, target numbers not in the source, repeated target words, and an
-empty target. The length features carry most of the signal on the MQM data: MQM sums errors, and a
-longer segment has more room for them (MODEL_CARD.md).
+empty target; last, the share of target words missing from the target language's word list
+(`wordlists.known_words`: misspelt, invented or untranslated words; 0 without a list). The length
+features carry most of the signal on the MQM data: MQM sums errors, and a longer segment has more room
+for them (MODEL_CARD.md).
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["EXTRA_NAMES", "check_counts", "link_features", "log_ratio", "text_length"]
+from .wordlists import known_words
+
+__all__ = ["EXTRA_NAMES", "check_counts", "link_features", "log_ratio", "text_length", "unknown_share"]
 
 EXTRA_NAMES = ("cos", "log_len_src", "log_len_tgt", "abs_ratio_dev", "ratio_dev",
-               "wide_in_tgt", "numbers_missing", "numbers_added", "repeated_words", "empty_tgt")
+               "wide_in_tgt", "numbers_missing", "numbers_added", "repeated_words", "empty_tgt", "unknown_words")
 _CJK_LANGS = {"zh", "ja", "ko"}
 _DIGITS = re.compile(r"\d+")
+_WORD = re.compile(r"[^\W\d_]{2,}")  # a word: two or more letters
 
 # CJK ideographs, kana and hangul carry about a word each; other scripts are counted in characters / 5.5,
 # so the log lengths of zh and en/de segments are on about the same scale (a word of English or German
@@ -63,6 +68,15 @@ def check_counts(src: str, tgt: str, tgt_lang: str | None) -> list[float]:
     return [math.log1p(c) for c in counts]
 
 
+def unknown_share(target: str, known: frozenset[str] | None) -> float:
+    """Share of the target's words (two or more letters, lower-cased) that ``known`` lacks; 0 without a list
+    or without words."""
+    if known is None:
+        return 0.0
+    words = _WORD.findall(target.lower())
+    return sum(w not in known for w in words) / len(words) if words else 0.0
+
+
 def link_features(
     src_vecs: np.ndarray,
     tgt_vecs: np.ndarray,
@@ -71,7 +85,7 @@ def link_features(
     pair_ratio: float | None,
     tgt_lang: str | None,
 ) -> np.ndarray:
-    """Feature matrix (n, 2*dim + 10), float64: ``[u*v, |u-v|]`` then `EXTRA_NAMES` (``ratio`` is the log
+    """Feature matrix (n, 2*dim + 11), float64: ``[u*v, |u-v|]`` then `EXTRA_NAMES` (``ratio`` is the log
     length ratio, its deviation from ``pair_ratio``; None gives 0 for both deviations)."""
     u = np.asarray(src_vecs, dtype=np.float64)
     v = np.asarray(tgt_vecs, dtype=np.float64)
@@ -85,6 +99,8 @@ def link_features(
     dev = (lt - ls - pair_ratio) if pair_ratio is not None else np.zeros(n)
     if not n:
         return np.zeros((0, 2 * u.shape[1] + len(EXTRA_NAMES))) if u.ndim == 2 else np.zeros((0, len(EXTRA_NAMES)))
-    checks = np.array([check_counts(s, t, tgt_lang) for s, t in zip(src_texts, tgt_texts)], dtype=np.float64)
+    known = known_words(tgt_lang)
+    checks = np.array([[*check_counts(s, t, tgt_lang), unknown_share(t, known)] for s, t in zip(src_texts, tgt_texts)],
+                      dtype=np.float64)  # fmt: skip
     extra = np.concatenate([np.stack([cos, ls, lt, np.abs(dev), dev], axis=1), checks], axis=1)
     return np.concatenate([u * v, np.abs(u - v), extra], axis=1)
