@@ -13,9 +13,9 @@ from functools import lru_cache
 
 from ..errors import UsageError
 
-__all__ = ["WORDLISTS_VERSION", "known_words"]
+__all__ = ["known_words"]
 
-WORDLISTS_VERSION = "pyspellchecker-0.9.1"  # pyproject pins it: the shipped qe weights were trained on its lists
+# pyproject pins pyspellchecker==0.9.1: the shipped qe weights were trained on its lists.
 _LANGS = frozenset({"ar", "de", "en", "es", "eu", "fa", "fr", "it", "lv", "nl", "pt", "ru"})
 _FAIL = "pip install 'pyspellchecker==0.9.1' (evalkit depends on it)"
 
