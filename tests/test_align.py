@@ -364,3 +364,34 @@ def test_line_pairing_needs_equal_lengths(encoder: Encoder) -> None:
 def test_shift_record_checks_itself() -> None:
     with pytest.raises(ValueError, match="offset"):
         Shift(0, 5, 0, 1.0, 1, 5)
+
+
+def test_the_quote_prior_counts_inner_members_that_end_a_spoken_turn() -> None:
+    from evalkit.align.grid import run_sums
+    from evalkit.align.scoring import Side, kind_scores
+
+    en = ["'Yes,' he said.", "'Come in.'", "It was late.", "She said: «Non.»", "End."]
+    zh = ["黄宗羲道：“真是好诗！”", "举起酒杯。"]
+    tgt, src = Side([Segment(t, "en", i) for i, t in enumerate(en)]), Side([Segment(t, "zh", i) for i, t in enumerate(zh)])
+    # Segments 2 and 4 (1-based) end with a quote; a Chinese side counts none (scoring.py docstring).
+    assert tgt.cum_quote_ends.tolist() == [0, 0, 1, 1, 2, 2]
+    assert src.cum_quote_ends.tolist() == [0, 0, 0]
+    rng = np.random.default_rng(0)
+    for side in (src, tgt):
+        vecs = rng.normal(size=(len(side) + 1, 8)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        for size in (1, 2, 3, 4):
+            side.set_run(size, run_sums(vecs, size) if size > 1 else vecs, np.ones(len(side) + 1, bool))
+    lo, hi = np.zeros(3, int), np.full(3, 5)
+    args = (1.0, 0.5, 0.5)
+    def prior(kind: tuple[int, int]) -> np.ndarray:  # what the prior takes off each cell (0 where undefined)
+        with np.errstate(invalid="ignore"):
+            d = kind_scores(kind, src, tgt, lo, hi, *args) - kind_scores(kind, src, tgt, lo, hi, *args, quote_penalty=0.1)
+        return np.nan_to_num(d)
+
+    # A 1-3 link ending at target row 4 joins segments 2-4: its inner members 2 and 3 hold one quote end,
+    # so the prior takes 0.1 once; ending at row 5 (segments 3-5) it takes 0.1 for segment 4, and ending at
+    # row 3 (segments 1-3) 0.1 for segment 2. A 1-1 link is never penalised.
+    assert prior((1, 3))[1, 3:6] == pytest.approx([0.1, 0.1, 0.1])
+    assert prior((1, 4))[1, 5] == pytest.approx(0.2)  # segments 2-5: inner members 2 and 4 end with a quote
+    assert prior((1, 1)).max() == 0

@@ -44,6 +44,7 @@ class AlignParams:
     skip: float = -0.1  # score of leaving one segment unpaired (Bertalign: -0.1)
     margin_weight: float = 0.5  # weight of the neighbour cosine subtracted from a link's cosine (Bertalign: 1)
     length_exponent: float = 0.5  # exponent on the length prior log2(1 + min/max), 0 = no prior (Bertalign: 1)
+    quote_penalty: float = 0.1  # cost of each inner member of a run that ends with a quote (scoring.py; 0 = off)
     knn: int = 4  # neighbours in the ratio margin (Artetxe & Schwenk 2019: k = 4)
     anchor_top_k: int = 3  # anchors come from each source segment's k best targets (Bertalign: 3)
     anchor_window: int = 250  # half-width of the anchor band, in segments (Bertalign: 250) ...
@@ -61,6 +62,7 @@ class AlignParams:
             "skip": (self.skip <= 0, "a number <= 0"),
             "margin_weight": (self.margin_weight >= 0, "a number >= 0"),
             "length_exponent": (self.length_exponent >= 0, "a number >= 0"),
+            "quote_penalty": (self.quote_penalty >= 0, "a number >= 0"),
             "knn": (self.knn >= 1, "an integer >= 1"),
             "anchor_top_k": (self.anchor_top_k >= 1, "an integer >= 1"),
             "anchor_window": (self.anchor_window >= 1, "an integer >= 1"),
@@ -112,7 +114,7 @@ def align(
     char_ratio = s_side.cum_chars[-1] / max(t_side.cum_chars[-1], 1.0)
 
     def scores(band: Band) -> list[np.ndarray]:
-        args = (char_ratio, params.margin_weight, params.length_exponent)
+        args = (char_ratio, params.margin_weight, params.length_exponent, params.quote_penalty)
         return [kind_scores(kind, s_side, t_side, band.lo, band.hi, *args) for kind in kinds]
 
     with _one_blas_thread():

@@ -8,12 +8,22 @@ The score of a link joining source run ``x`` and target run ``y`` is Bertalign's
 ``neighbours`` is the mean cosine of ``x`` with the target segments just before and after ``y``,
 averaged with the same for ``y``: a link only scores well if it beats the links next to it.
 ``|x|`` counts characters and ``r`` is the corpus character ratio (source over target).
+
+A **quote prior** follows: a run loses ``quote_penalty`` for each member but its last that ends with
+a quotation mark, on a side not written in Chinese or Japanese. In English (and German, French, ...)
+a closing quote ends a spoken turn, and translators keep turns apart: on MAC dev an English segment
+ending in a quote closes its gold link in 488 of 500 cases, one ending in a full stop in 1,764 of
+2,776. Chinese puts the speaker before the quote (黄宗羲道：“真是好诗！”) and the English after it
+('Yes, it is a very good poem,' he said), so a Chinese 。” is followed by narrative that English
+joins to it more often (32 of 596 inside a gold link), and the prior is not applied there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import unicodedata
 
 import numpy as np
 
@@ -40,7 +50,11 @@ class Side:
         # Blank segments have nothing to compare: they are never paired and cost nothing to skip.
         self.usable = np.array([bool(t.strip()) for t in self.texts])
         self.cum_chars = np.concatenate([[0.0], np.cumsum([len(t) for t in self.texts], dtype=np.float64)])
-        self.joiner = "" if self.segments and self.segments[0].lang in {"zh", "ja"} else " "
+        cjk = bool(self.segments) and self.segments[0].lang in {"zh", "ja"}
+        self.joiner = "" if cjk else " "
+        # Per DP row: how many of the segments before it end with a quotation mark (0 on a CJK side).
+        quote_ends = [not cjk and _ends_with_quote(t) for t in self.texts]
+        self.cum_quote_ends = np.concatenate([[0.0], np.cumsum(quote_ends, dtype=np.float64)])
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -72,6 +86,7 @@ def kind_scores(
     char_ratio: float,
     margin_weight: float,
     length_exponent: float,
+    quote_penalty: float = 0.0,
 ) -> np.ndarray:
     """Scores of the ``a``-``b`` links ending at each band cell, ``-inf`` where not defined.
 
@@ -101,6 +116,10 @@ def kind_scores(
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.minimum(x_len, y_len) / np.maximum(x_len, y_len)
         sim *= np.log2(1.0 + ratio) ** length_exponent
+    if quote_penalty:
+        rows = np.arange(len(lo))[:, None]
+        cols = np.clip(lo[:, None] + np.arange(sim.shape[1])[None, :], 0, len(tgt))
+        sim -= quote_penalty * (_inner_quote_ends(src, rows, a) + _inner_quote_ends(tgt, cols, b))
     return np.where(np.isnan(sim), -np.inf, sim)
 
 
@@ -110,3 +129,19 @@ def _mean_defined(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     count = (~np.isnan(both)).sum(axis=0)
     total = np.nansum(both, axis=0)
     return np.divide(total, count, out=np.zeros(total.shape), where=count > 0)
+
+
+def _ends_with_quote(text: str) -> bool:
+    """Does the text end with a quotation mark (' " or Unicode initial/final punctuation: ” ’ » « ...)?"""
+    last = text.rstrip()[-1:]
+    return bool(last) and (last in "'\"" or unicodedata.category(last) in {"Pi", "Pf"})
+
+
+def _inner_quote_ends(side: Side, ends: np.ndarray, size: int) -> np.ndarray:
+    """For runs of ``size`` segments ending at DP rows ``ends``: members but the last that end with a quote."""
+    if size < 2:
+        return np.zeros(ends.shape)
+    # A run that would start before the first segment is not defined (its score is -inf already).
+    stop = np.clip(ends - 1, 0, len(side))
+    start = np.clip(ends - size, 0, stop)
+    return side.cum_quote_ends[stop] - side.cum_quote_ends[start]
