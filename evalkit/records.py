@@ -91,11 +91,14 @@ class Alignment:
         return join_texts([self.src[i] for i in link.src]), join_texts([self.tgt[i] for i in link.tgt])
 
 
+UNSPACED_LANGS = frozenset({"zh", "ja"})  # written without spaces between words: joined without one
+
+
 def join_texts(segments: list[Segment]) -> str:
     """Join segments of a many-to-one link: Chinese/Japanese joined without a space."""
     if not segments:
         return ""
-    sep = "" if segments[0].lang in {"zh", "ja"} else " "
+    sep = "" if segments[0].lang in UNSPACED_LANGS else " "
     return sep.join(s.text for s in segments)
 
 
