@@ -54,7 +54,8 @@ class AlignParams:
     confidence_slope: float = 10.0  # confidence = logistic(slope * (margin - 1)); 0.5 at margin 1
     peel: bool = True  # split off merged members that add nothing to their link's match (orphans.py) ...
     orphan_margin: float = 1.5  # ... when the rest of the link has at least this ratio margin (confidence 0.993)
-    orphan_length_gain: float = 1.0  # ... and fits the document's length model this many deviations better
+    orphan_length_gain: float = 1.0  # ... and fits the document's length model this many deviations better ...
+    tight_spread: float = 0.12  # ... or, in a document whose length ratios spread less (unit by unit), has margin < 1
 
     def __post_init__(self) -> None:
         checks = {
@@ -72,6 +73,7 @@ class AlignParams:
             "confidence_slope": (self.confidence_slope > 0, "a number > 0"),
             "orphan_margin": (self.orphan_margin >= 0, "a number >= 0"),
             "orphan_length_gain": (self.orphan_length_gain >= 0, "a number >= 0"),
+            "tight_spread": (self.tight_spread >= 0, "a number >= 0"),
         }
         for name, (ok, expected) in checks.items():
             if not ok:
@@ -136,7 +138,10 @@ def align(
         path = best_path(band, kinds, final, skip_src, skip_tgt)
     if params.peel:
         gain = params.orphan_length_gain
-        path = peel_orphans(path, s_side, t_side, encoder, knn=params.knn, min_margin=params.orphan_margin, min_length_gain=gain)
+        path = peel_orphans(
+            path, s_side, t_side, encoder, knn=params.knn, min_margin=params.orphan_margin, min_length_gain=gain,
+            tight_spread=params.tight_spread,
+        )
     with _one_blas_thread():
         links = _with_confidence(path, s_side, t_side, wide, stats, params)
     return Alignment(src, tgt, tuple(links), method=method)
