@@ -56,15 +56,15 @@ def test_the_quote_prior_keeps_spoken_turns_apart(shared_data: Path, encoder: En
     assert with_prior >= 0.845 and without <= 0.81
 
 
-def test_the_unit_by_unit_rules_stay_off_literary_text(shared_data: Path, encoder: Encoder) -> None:
+def test_the_unit_by_unit_member_test_stays_off_literary_text(shared_data: Path, encoder: Encoder) -> None:
     # orphans.py: a document counts as translated unit by unit when its 1-1 links' length ratios spread less
     # than AlignParams.tight_spread (0.12; the seed's documents measure 0.062-0.096, MAC files 0.194-0.379).
-    # bench/bench_align.py --corpus mac, file 012: F1 0.853 by default, 0.720 with --set tight_spread=1
-    # (the rules forced on: free translations' weak members and low-margin 1-1 links unpaired).
+    # bench/bench_align.py --corpus mac, file 012: F1 0.853 by default, 0.802 with --set tight_spread=1
+    # (the member test forced on: free translations' weak members unpaired).
     (f,) = mac(shared_data, ["012"])
     default = score_links(f.gold, align(f.src, f.tgt, encoder).links).f1
     forced = score_links(f.gold, align(f.src, f.tgt, encoder, params=AlignParams(tight_spread=1.0)).links).f1
-    assert default >= 0.845 and forced <= 0.75
+    assert default >= 0.845 and forced <= 0.81
 
 
 @pytest.mark.slow

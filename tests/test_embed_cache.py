@@ -115,6 +115,7 @@ def _write_overlapping(folder: str, worker: int, start_line: Any) -> None:
     lo = worker * 1000  # workers overlap by 1,000 texts with each neighbour
     for start in range(lo, lo + 2000, 100):
         assert np.array_equal(enc.encode(_texts(start, start + 100)), _expected(_texts(start, start + 100)))
+    assert enc._store._failures == 0  # no open gave up: opening a fresh file at once waits for the lock
 
 
 def test_concurrent_writers_share_one_file(tmp_path: Path) -> None:

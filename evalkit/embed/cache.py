@@ -29,6 +29,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+import time
 import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -52,6 +53,7 @@ _CHUNK = 900  # keys per `WHERE key IN (...)`, under the 999 variables of old SQ
 _TXN_ROWS = 16_384  # rows per transaction (32 MB of WAL at 512 dimensions)
 _CORRUPT = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 _MAX_FAILURES = 3  # failed opens before a process stops trying the disk
+_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 # Connections inherited over fork are never closed in the child: SQLite forbids using them there, and
 # closing one could checkpoint and remove the WAL file the parent is still using.
 _INHERITED: list[sqlite3.Connection] = []
@@ -63,6 +65,11 @@ def default_cache_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "evalkit"
+
+
+def _busy(exc: BaseException) -> bool:
+    """Is ``exc`` SQLite's "database is locked" (another process holds the lock)?"""
+    return isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _BUSY
 
 
 def _checksum(key: bytes, vec: bytes) -> int:
@@ -104,25 +111,36 @@ class _Store:
             self._conn = None
         if self._conn is not None or self._failures >= _MAX_FAILURES:
             return self._conn
-        conn = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=_BUSY_S, isolation_level=None, check_same_thread=False)
-            self._id = _file_id(self.path)
-            conn.execute(f"PRAGMA page_size = {_PAGE_SIZE}")  # only takes effect on a new file
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")  # WAL stays consistent; a crash may lose the last writes
-            conn.execute(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            self._failures += 1
-            if conn is not None:
-                self._conn = conn
-                if not self._failed(exc):
-                    self._conn = None
-                    conn.close()
-            return None
-        self._conn, self._pid = conn, os.getpid()
-        return conn
+        deadline, pause = time.monotonic() + _BUSY_S, 0.01
+        while True:
+            conn = None
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, timeout=_BUSY_S, isolation_level=None, check_same_thread=False)
+                self._id = _file_id(self.path)
+                conn.execute(f"PRAGMA page_size = {_PAGE_SIZE}")  # only takes effect on a new file
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")  # WAL stays consistent; a crash may lose the last writes
+                conn.execute(_SCHEMA)
+            except (OSError, sqlite3.Error) as exc:
+                if _busy(exc) and time.monotonic() < deadline:
+                    # Processes opening a new file at once: setting it up (WAL mode, the table) can meet
+                    # "database is locked" without SQLite waiting out the busy timeout; wait here instead
+                    # (8 processes on a fresh file, 10 trials: 3 such failures, each costing that process its cache).
+                    if conn is not None:
+                        conn.close()
+                    time.sleep(pause)
+                    pause = min(2 * pause, 0.5)
+                    continue
+                self._failures += 1
+                if conn is not None:
+                    self._conn = conn
+                    if not self._failed(exc):
+                        self._conn = None
+                        conn.close()
+                return None
+            self._conn, self._pid = conn, os.getpid()
+            return conn
 
     def _failed(self, exc: BaseException) -> bool:
         """After an error: a corrupt file is removed (if it is still the one we opened) and True returned; the
