@@ -427,3 +427,27 @@ def test_the_quote_prior_counts_inner_members_that_end_a_spoken_turn() -> None:
     assert prior((1, 3))[1, 3:6] == pytest.approx([0.1, 0.1, 0.1])
     assert prior((1, 4))[1, 5] == pytest.approx(0.2)  # segments 2-5: inner members 2 and 4 end with a quote
     assert prior((1, 1)).max() == 0
+
+
+def test_the_long_link_bonus_goes_to_links_of_four_segments_or_more() -> None:
+    from evalkit.align.grid import run_sums
+    from evalkit.align.scoring import LONG_LINK, Side, kind_scores
+
+    en = ["One.", "Two.", "Three.", "Four.", "Five."]
+    zh = ["一。", "二。"]
+    tgt, src = Side([Segment(t, "en", i) for i, t in enumerate(en)]), Side([Segment(t, "zh", i) for i, t in enumerate(zh)])
+    rng = np.random.default_rng(1)
+    for side in (src, tgt):
+        vecs = rng.normal(size=(len(side) + 1, 8)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        for size in (1, 2, 3, 4):
+            side.set_run(size, run_sums(vecs, size) if size > 1 else vecs, np.ones(len(side) + 1, bool))
+    lo, hi = np.zeros(3, int), np.full(3, 5)
+    args = (1.0, 0.5, 0.5, 0.0)
+    for kind in [(1, 1), (1, 2), (2, 1), (1, 3), (2, 2), (1, 4), (2, 3)]:
+        plain, bonus = (kind_scores(kind, src, tgt, lo, hi, *args, long_link_bonus=b) for b in (0.0, 0.03))
+        defined = np.isfinite(plain)
+        assert defined.any() and (np.isfinite(bonus) == defined).all()
+        # scoring.py: + long_link_bonus for a + b >= LONG_LINK (4), nothing for smaller links.
+        added = 0.03 if sum(kind) >= LONG_LINK else 0.0
+        assert bonus[defined] - plain[defined] == pytest.approx(np.full(defined.sum(), added))

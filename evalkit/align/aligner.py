@@ -31,7 +31,7 @@ from .anchors import PairStats, anchors, around, diagonal_band, pair_stats
 from .dp import Band, best_path, max_marginals
 from .grid import run_sums, transpose
 from .orphans import peel_orphans
-from .scoring import Side, kind_scores
+from .scoring import Side, kind_scores, length_model
 
 __all__ = ["AlignParams", "align"]
 
@@ -45,6 +45,7 @@ class AlignParams:
     margin_weight: float = 0.5  # weight of the neighbour cosine subtracted from a link's cosine (Bertalign: 1)
     length_exponent: float = 0.5  # exponent on the length prior log2(1 + min/max), 0 = no prior (Bertalign: 1)
     quote_penalty: float = 0.1  # cost of each inner member of a run that ends with a quote (scoring.py; 0 = off)
+    long_link_bonus: float = 0.03  # added to a link of 4 or more segments: the DP's sum pays each link once (scoring.py)
     knn: int = 4  # neighbours in the ratio margin (Artetxe & Schwenk 2019: k = 4)
     anchor_top_k: int = 3  # anchors come from each source segment's k best targets (Bertalign: 3)
     anchor_window: int = 250  # half-width of the anchor band, in segments (Bertalign: 250) ...
@@ -55,7 +56,8 @@ class AlignParams:
     peel: bool = True  # split off merged members that add nothing to their link's match (orphans.py) ...
     orphan_margin: float = 1.5  # ... when the rest of the link has at least this ratio margin (confidence 0.993)
     orphan_length_gain: float = 1.0  # ... and fits the document's length model this many deviations better ...
-    tight_spread: float = 0.12  # ... or, in a document whose length ratios spread less (unit by unit), has margin < 1
+    tight_spread: float = 0.12  # ... or, in a document whose anchors' length ratios spread less (unit by unit,
+    # no long-link bonus there), has its own margin below 1
 
     def __post_init__(self) -> None:
         checks = {
@@ -64,6 +66,7 @@ class AlignParams:
             "margin_weight": (self.margin_weight >= 0, "a number >= 0"),
             "length_exponent": (self.length_exponent >= 0, "a number >= 0"),
             "quote_penalty": (self.quote_penalty >= 0, "a number >= 0"),
+            "long_link_bonus": (self.long_link_bonus >= 0, "a number >= 0"),
             "knn": (self.knn >= 1, "an integer >= 1"),
             "anchor_top_k": (self.anchor_top_k >= 1, "an integer >= 1"),
             "anchor_window": (self.anchor_window >= 1, "an integer >= 1"),
@@ -115,32 +118,36 @@ def align(
     skip_tgt = np.where(t_side.usable, params.skip, 0.0)
     char_ratio = s_side.cum_chars[-1] / max(t_side.cum_chars[-1], 1.0)
 
-    def scores(band: Band) -> list[np.ndarray]:
-        args = (char_ratio, params.margin_weight, params.length_exponent, params.quote_penalty)
+    def scores(band: Band, bonus: float) -> list[np.ndarray]:
+        args = (char_ratio, params.margin_weight, params.length_exponent, params.quote_penalty, bonus)
         return [kind_scores(kind, s_side, t_side, band.lo, band.hi, *args) for kind in kinds]
 
     with _one_blas_thread():
         wide = diagonal_band(len(src), len(tgt), params.anchor_window, params.anchor_window_share)
         x, x_ok, y, y_ok = s_side.runs[1], s_side.runs_ok[1], t_side.runs[1], t_side.runs_ok[1]
         stats = pair_stats(x, x_ok, y, y_ok, wide, params.knn, params.anchor_top_k)
-        band = around(anchors(stats), len(src), len(tgt), params.band)
+        cells = anchors(stats)
+        band = around(cells, len(src), len(tgt), params.band)
+        # Translated unit by unit (the seed's bullets) or freely (literature): the anchors' length ratios say.
+        unit_by_unit = length_model([(i - 1, j - 1) for i, j in cells], s_side, t_side)[1] < params.tight_spread
+        bonus = 0.0 if unit_by_unit else params.long_link_bonus
         # Stand-ins for joined texts first; then exact embeddings of the joined texts that can matter.
         for side in (s_side, t_side):
             for size in range(2, params.max_link):
                 side.set_run(size, run_sums(side.runs[1], size), np.ones(len(side) + 1, bool))
-        rough = scores(band)
+        rough = scores(band, bonus)
         marginals, best = max_marginals(band, kinds, rough, skip_src, skip_tgt)
         wanted = [m >= best - params.prune for m in marginals]
     _embed_runs(encoder, _runs_to_embed(kinds, wanted, band, s_side, t_side))
     with _one_blas_thread():
-        final = [np.where(want, exact, -np.inf) for want, exact in zip(wanted, scores(band))]
+        final = [np.where(want, exact, -np.inf) for want, exact in zip(wanted, scores(band, bonus))]
         final[kinds.index((1, 1))] = rough[kinds.index((1, 1))]  # single vectors are exact already
         path = best_path(band, kinds, final, skip_src, skip_tgt)
     if params.peel:
         gain = params.orphan_length_gain
         path = peel_orphans(
             path, s_side, t_side, encoder, knn=params.knn, min_margin=params.orphan_margin, min_length_gain=gain,
-            tight_spread=params.tight_spread,
+            unit_by_unit=unit_by_unit,
         )
     with _one_blas_thread():
         links = _with_confidence(path, s_side, t_side, wide, stats, params)

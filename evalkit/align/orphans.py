@@ -31,13 +31,14 @@ peeled together when the rest passes the two similarity tests; the length test i
 member off each side moves the length ratio both ways. That unpairs one more seed position (two of 30
 are left) and changes no link on MAC dev (F1 0.889 either way).
 
-**Documents translated unit by unit.** When the document's length model is tight (its spread below
-``tight_spread``, 0.12: every file made from the seed measures 0.062-0.096, WMT22 zh-en news in 100-line
-blocks 0.148-0.30, the Bible 0.209, MAC files 0.194-0.379), a merged member whose own ratio margin with
-the other side is below 1 (no closer than its neighbours) is an orphan even when the length test fails:
-the seed with English 9 dropped merged the short Chinese 9 (margin 0.55) into Chinese 10's link. Forced
-onto literary text (``tight_spread=1``) the rule costs MAC dev 0.904 -> 0.884 (free translations have
-members that weak); gated, it changes nothing there.
+**Documents translated unit by unit.** When the aligner finds the document translated unit by unit
+(``unit_by_unit``: the spread of its anchors' log length ratios below ``AlignParams.tight_spread``, 0.12;
+every file made from the seed measures 0.069-0.096, WMT22 zh-en news in 100-line blocks 0.188-0.282, the
+Bible 0.264, MAC files 0.242-0.538), a merged member whose own ratio margin with the other side is below 1
+(no closer than its neighbours) is an orphan even when the length test fails: the seed with English 9
+dropped merged the short Chinese 9 (margin 0.55) into Chinese 10's link. Forced onto literary text
+(``tight_spread=1``) the rule costs MAC dev 0.910 -> 0.884 (free translations have members that weak);
+gated, it changes nothing there.
 
 A 1-1 link is left alone even when its margin is below 1: two orphans in one gap (the seed with Chinese 1
 dropped leaves the Chinese title and English 1, margin 0.92) cannot be told from a translation replaced by
@@ -49,7 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..embed.base import Encoder
-from .scoring import Side
+from .scoring import Side, length_model
 
 __all__ = ["peel_orphans"]
 
@@ -65,10 +66,11 @@ def peel_orphans(
     knn: int,
     min_margin: float,
     min_length_gain: float,
-    tight_spread: float,
+    unit_by_unit: bool,
 ) -> list[Step]:
-    """``path`` with the orphans of merged links split off (see the module docstring), in document order."""
-    peeler = _Peeler(src, tgt, encoder, knn, min_margin, min_length_gain, tight_spread)
+    """``path`` with the orphans of merged links split off (see the module docstring), in document order.
+    ``unit_by_unit``: the document is translated unit by unit (the aligner decides, `AlignParams.tight_spread`)."""
+    peeler = _Peeler(src, tgt, encoder, knn, min_margin, min_length_gain, unit_by_unit)
     peeler.fit_lengths(path)
     out: list[Step] = []
     for step in path:
@@ -79,27 +81,21 @@ def peel_orphans(
 class _Peeler:
     def __init__(
         self, src: Side, tgt: Side, encoder: Encoder, knn: int, min_margin: float, min_length_gain: float,
-        tight_spread: float,
+        unit_by_unit: bool,
     ) -> None:  # fmt: skip
         self.sides = {"src": src, "tgt": tgt}
         self.encoder = encoder
         self.knn = knn
         self.min_margin = min_margin
         self.min_length_gain = min_length_gain
-        self.tight_spread = tight_spread
+        self.tight = unit_by_unit
         self.centre, self.spread = 0.0, float("inf")
         self.extra: dict[tuple[str, int, int], np.ndarray] = {}
 
     def fit_lengths(self, path: list[Step]) -> None:
         """The document's length model: median and spread (MAD) of log(source / target chars) over its 1-1 links."""
-        logs = np.array([self.log_ratio(i0, 1, j0, 1) for i0, a, j0, b in path if a == b == 1])
-        self.centre = float(np.median(logs)) if len(logs) >= 3 else 0.0
-        self.spread = max(float(np.median(np.abs(logs - self.centre))) * 1.4826, 1e-3) if len(logs) >= 3 else np.inf
-
-    @property
-    def tight(self) -> bool:
-        """Is the document translated unit by unit (its 1-1 links' length ratios spread less than ``tight_spread``)?"""
-        return self.spread < self.tight_spread
+        pairs = [(i0, j0) for i0, a, j0, b in path if a == b == 1]
+        self.centre, self.spread = length_model(pairs, self.sides["src"], self.sides["tgt"])
 
     def log_ratio(self, i0: int, a: int, j0: int, b: int) -> float:
         src, tgt = self.sides["src"], self.sides["tgt"]

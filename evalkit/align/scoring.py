@@ -16,6 +16,13 @@ apart: on MAC dev an English segment ending in a quote closes its gold link in 4
 ending in a full stop in 1,764 of 2,776. Chinese puts the speaker before the quote (黄宗羲道：“真是好诗！”) and the English after it
 ('Yes, it is a very good poem,' he said), so a Chinese 。” is followed by narrative that English
 joins to it more often (32 of 596 inside a gold link), and the prior is not applied there.
+
+A **long-link bonus** ends it: a link of ``LONG_LINK`` (4) segments or more gains ``long_link_bonus``.
+The DP sums link scores, so a gold 1-3 (one long Chinese sentence, three English ones) competes with
+a 1-2 plus a neighbouring link that takes the third sentence, and each of those two earns a score of
+its own. On MAC dev +0.03 turns 1-2 + neighbour into 1-3 more often right than wrong (strict F1 0.904
+-> 0.910; chosen by leaving each file out in turn: 0.025-0.035 on the other eleven). The aligner gives
+no bonus to a document translated unit by unit (`aligner.align`), where long links are rare.
 """
 
 from __future__ import annotations
@@ -29,7 +36,9 @@ import numpy as np
 from ..records import UNSPACED_LANGS, Segment
 from .grid import band_dot, shift_rows
 
-__all__ = ["Side", "kind_scores"]
+__all__ = ["LONG_LINK", "Side", "kind_scores", "length_model"]
+
+LONG_LINK = 4  # a link of this many segments or more (1-3, 3-1, 2-2 and larger) gets the long-link bonus
 
 
 @dataclass
@@ -86,6 +95,7 @@ def kind_scores(
     margin_weight: float,
     length_exponent: float,
     quote_penalty: float = 0.0,
+    long_link_bonus: float = 0.0,
 ) -> np.ndarray:
     """Scores of the ``a``-``b`` links ending at each band cell, ``-inf`` where not defined.
 
@@ -118,7 +128,22 @@ def kind_scores(
         sim *= np.log2(1.0 + ratio) ** length_exponent
     if quote_penalty:
         sim -= quote_penalty * (_inner_quote_ends(src, rows, a) + _inner_quote_ends(tgt, cols, b))
+    if a + b >= LONG_LINK:
+        sim += long_link_bonus
     return np.where(np.isnan(sim), -np.inf, sim)
+
+
+def length_model(pairs: Sequence[tuple[int, int]], src: Side, tgt: Side) -> tuple[float, float]:
+    """The document's own length model: median and spread (MAD x 1.4826) of log(source chars / target chars)
+    over 1-1 pairs of segment indices ``(i, j)``; ``(0, inf)`` with fewer than 3 pairs."""
+    if len(pairs) < 3:
+        return 0.0, float("inf")
+    i, j = np.array(pairs).T
+    x = src.cum_chars[i + 1] - src.cum_chars[i]
+    y = tgt.cum_chars[j + 1] - tgt.cum_chars[j]
+    logs = np.log(np.maximum(x, 1.0) / np.maximum(y, 1.0))
+    centre = float(np.median(logs))
+    return centre, max(float(np.median(np.abs(logs - centre))) * 1.4826, 1e-3)
 
 
 def _mean_defined(left: np.ndarray, right: np.ndarray) -> np.ndarray:
