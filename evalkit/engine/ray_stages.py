@@ -27,7 +27,7 @@ import numpy as np
 from ..config import Thresholds
 from ..embed.base import Encoder
 from ..io.markup import strip_placeholders
-from ..lang import detect_lang
+from ..lang import line_vote
 from ..metrics.base import metric_names
 from ..metrics.checks import LengthModel, text_length
 from ..metrics.embedding import pair_cosine, ratio_margin
@@ -159,7 +159,7 @@ def embed_shard(
         margin = np.full(n, np.nan)
         margin[idx] = ratio_margin(src_vec[idx], tgt_vec[idx], src_vec, tgt_vec, k=margin_k)
     def votes(texts: list[str], voted: list[bool]) -> list[str]:
-        return [detect_lang(t) if v else "" for t, v in zip(texts, voted)]
+        return [line_vote(t) if v else "" for t, v in zip(texts, voted)]
 
     return EmbedOut(lo, votes(rows.src, rows.src_voted), votes(rows.tgt, rows.tgt_voted), paired, logratio, cos,
                     ref_sim, tokens, margin, (src_vec, tgt_vec) if neighbours == "all" else None, shifts,

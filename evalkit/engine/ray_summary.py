@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -22,6 +21,7 @@ from ..metrics.checks import LengthModel
 from ..metrics.embedding import bootstrap_mean
 from ..score.pipeline import ScoreOptions, embedding_signature
 from ..io.parallel import LANG_SAMPLE
+from ..lang import file_lang
 from ..records import Report, Score
 from ..stats import sum_stats
 from .ray_io import Inputs
@@ -30,12 +30,10 @@ from .ray_stages import CheckOut, EmbedOut, merge_shifts, poisson_mean, poisson_
 __all__ = ["build_report", "length_model", "majority_lang", "summary_of"]
 
 def majority_lang(votes: Sequence[str]) -> str:
-    """The language of a file from per-line votes ("" for a line that does not vote), as the local reader:
-    a spread sample of up to 2000 voting lines, "und" left out, the first most common."""
+    """The language of a file from per-line `line_vote` values ("" for a line that does not vote), as the
+    local reader: `file_lang` over a spread sample of up to 2000 voting lines."""
     voting = [v for v in votes if v]
-    counts = Counter(voting[:: max(1, len(voting) // LANG_SAMPLE)])
-    counts.pop("und", None)
-    return counts.most_common(1)[0][0] if counts else "und"
+    return file_lang(voting[:: max(1, len(voting) // LANG_SAMPLE)])
 
 
 def length_model(logs: np.ndarray, src_lang: str, tgt_lang: str, k: float) -> LengthModel:

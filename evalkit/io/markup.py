@@ -25,7 +25,6 @@ evalkit does not read, and flattens inline codes into its own placeable model.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,7 @@ from lxml import etree
 from evalkit.errors import InputError
 from evalkit.io.document import WHITESPACE
 from evalkit.io.parallel import Parallel
-from evalkit.lang import detect_lang
+from evalkit.lang import file_lang, line_vote
 from evalkit.records import Segment
 
 __all__ = [
@@ -292,9 +291,7 @@ class UnitFile:
 
 def majority_lang(texts: list[str]) -> str:
     """The language most of ``texts`` are written in (placeholders ignored); "und" for none."""
-    votes = Counter(detect_lang(strip_placeholders(t)) for t in texts[:2000] if t)
-    votes.pop("und", None)
-    return votes.most_common(1)[0][0] if votes else "und"
+    return file_lang(line_vote(strip_placeholders(t)) for t in texts[:2000] if t)
 
 
 def first(el: etree._Element, name: str, pred: Callable[[etree._Element], bool] | None = None) -> etree._Element | None:

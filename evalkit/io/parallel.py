@@ -21,7 +21,7 @@ from evalkit.errors import InputError, UsageError
 from evalkit.io.document import WHITESPACE
 from evalkit.io.encoding import read_text
 from evalkit.io.formats import format_of, require
-from evalkit.lang import detect_lang
+from evalkit.lang import file_lang, line_vote
 from evalkit.records import Segment
 
 __all__ = [
@@ -130,12 +130,11 @@ def _read_lines(path: PathLike, lang: str | None, side: str) -> tuple[tuple[Segm
 
 
 def majority_lang(texts: Sequence[str]) -> str:
-    """The language most lines are in, voted on a spread sample of up to 2000 non-empty lines."""
+    """The language most lines are in (`evalkit.lang.file_lang`: script, then langid within it), voted on a
+    spread sample of up to 2000 non-empty lines."""
     nonempty = [t for t in texts if t]
     step = max(1, len(nonempty) // LANG_SAMPLE)
-    votes = Counter(detect_lang(t) for t in nonempty[::step])
-    votes.pop("und", None)
-    return votes.most_common(1)[0][0] if votes else "und"
+    return file_lang(line_vote(t) for t in nonempty[::step])
 
 
 def check_line_count(src: PathLike, src_segs: tuple[Segment, ...], other: PathLike, segs: tuple[Segment, ...]) -> None:

@@ -74,7 +74,7 @@ def use_reference_system(data: HumanSet, name: str) -> HumanSet:
 
 def _languages(data: HumanSet, lp: str) -> tuple[str, str]:
     """The language pair: ``lp`` ("zh-en") if given, else the input's, else detected from the scripts."""
-    from ..lang import detect_lang
+    from ..lang import file_lang, line_vote
 
     for pair in (lp, data.lp):
         if pair:
@@ -82,9 +82,8 @@ def _languages(data: HumanSet, lp: str) -> tuple[str, str]:
             if not (src_lang and tgt_lang):
                 raise UsageError(f"language pair {pair!r} is not src-tgt", "write it as zh-en")
             return src_lang, tgt_lang
-    src = " ".join(s for s in data.sources[:200] if s)
-    tgt = " ".join(t for row in data.targets for t in row[:50] if t)
-    return detect_lang(src) if src else "und", detect_lang(tgt) if tgt else "und"
+    src = file_lang(line_vote(s) for s in data.sources[:200] if s)
+    return src, file_lang(line_vote(t) for row in data.targets for t in row[:50] if t)
 
 
 def evaluate(human: np.ndarray, raw: dict[str, np.ndarray], signatures: dict[str, str],
