@@ -193,12 +193,57 @@ def test_format_value(value: float, text: str) -> None:
     assert format_value(value) == text
 
 
+@pytest.mark.parametrize(
+    # Forms from newstest2021 en-de reference A lines that number_mismatch flagged before German was read
+    # (the value of each form is its reading in German notation, written out by hand).
+    ("text", "expected"),
+    [
+        ("etwa 2.000 Menschen", [(2000,)]),
+        ("1,35 Millionen Infektionen, 26.500 Krankenhausaufenthalte", [(1_350_000,), (26_500,)]),
+        ("11,85 Milliarden Dollar", [(11_850_000_000,)]),
+        ("seine 101-Millionen-Pfund-Freigabeklausel", [(101_000_000,)]),
+        ("ein 1-Billionen-Dollar-Paket", [(1e12,)]),  # a German Billion is an English trillion
+        ("3,5 Mrd. Euro und 2 Mio. Menschen", [(3.5e9,), (2e6,)]),
+        ("1,350 Euro", [(1.35, 1350)]),  # a decimal comma, or a thousands comma written in English style
+        ("3.5 Prozent", [(3.5,)]),  # English-style decimal point: not a thousands group
+        ("um 19.30 Uhr", [(19, 7), (30,)]),
+        ("erst fünf Jahre alt", [(5,)]),
+        ("neun Millionen Einwohner", [(9_000_000,)]),
+    ],
+)
+def test_german_numbers(text: str, expected: list[tuple[float, ...]]) -> None:
+    assert [n.values for n in extract_numbers(text, "de")] == [tuple(float(v) for v in e) for e in expected]
+    assert all(text[n.start : n.end] == n.text for n in extract_numbers(text, "de"))
+
+
+@pytest.mark.parametrize(
+    ("src", "tgt", "mismatch"),
+    [
+        ("a crowd of about 2,000 people", "eine Menge von etwa 2.000 Menschen", False),
+        ("1.35 million infections", "1,35 Millionen Infektionen", False),
+        ("some were as young as 5", "einige waren erst fünf Jahre alt", False),
+        ("a population of nine million", "eine Bevölkerung von neun Millionen", False),
+        ("a $1 trillion package", "ein 1-Billionen-Dollar-Paket", False),
+        ("a crowd of about 2,000 people", "eine Menge von etwa 3.000 Menschen", True),
+        ("1.35 million infections", "1,53 Millionen Infektionen", True),
+    ],
+)
+def test_compare_english_and_german_numbers(src: str, tgt: str, mismatch: bool) -> None:
+    diff = compare_numbers(extract_numbers(src, "en"), extract_numbers(tgt, "de"))
+    assert diff.mismatch is mismatch, diff
+
+
+def test_english_reads_commas_as_before() -> None:
+    # the decimal comma is the target language's convention only: English 2,000 stays two thousand
+    assert [n.values for n in extract_numbers("2,000 and 2.000", "en")] == [(2000.0,), (2.0,)]
+
+
 ALPHABET = list("0123456789,.:%-/ 〇零一二两三四五六七八九十百千万亿点分之第年代世纪月日个份多余几") + [
-    " one ", " two ", " hundred ", " thousand ", " million ", "th", "s", "'", "pm", "May ", "COVID-", "、", "（", "）",
+    " one ", " two ", " hundred ", " thousand ", " million ", " Millionen ", " fünf ", " Uhr", "th", "s", "'", "pm", "May ", "COVID-", "、", "（", "）",
 ]
 
 
-@given(st.lists(st.sampled_from(ALPHABET), max_size=30).map("".join), st.sampled_from(["zh", "en"]))
+@given(st.lists(st.sampled_from(ALPHABET), max_size=30).map("".join), st.sampled_from(["zh", "en", "de"]))
 @settings(max_examples=300, deadline=None)
 def test_extract_numbers_never_fails_and_spans_stay_inside(text: str, lang: str) -> None:
     numbers = extract_numbers(text, lang)
