@@ -1,4 +1,5 @@
-"""A file's language (evalkit.lang.line_vote / file_lang): script first, then langid's votes within it.
+"""A file's language (evalkit.lang.line_vote / file_lang): script first, then langid's votes within it; and the
+Latin side of a bilingual document (evalkit.io.document).
 
 Before, every Latin-script file was "en": scoring English->German output without --tgt-lang made every
 German line off_target and fed the qe model English features (measured on newstest2021 en-de Facebook-AI:
@@ -65,3 +66,36 @@ def test_english_to_german_line_files_need_no_language_options(tmp_path: Path, c
         rows = list(csv.DictReader(fh))
     assert [r["reasons"] for r in rows] == ["", "off_target", "", ""]
     assert "target is en" in rows[1]["details"] and "expected de" in rows[1]["details"]
+
+
+ZH = ["两位领导人可能讨论了武器交易。", "峰会以一份关于贸易的联合声明结束。", "双方同意明年在北京再次会面。",
+      "官员们说，会谈是建设性的和坦诚的。"]
+
+
+def test_a_chinese_german_document_has_a_german_side(tmp_path: Path) -> None:
+    from evalkit.io.document import read_document
+
+    doc = tmp_path / "doc.txt"
+    doc.write_text("\n".join(f"• {t}" for t in ZH) + "\n\n" + "\n".join(f"• {t}" for t in DE) + "\n", encoding="utf-8")
+    read = read_document(doc)
+    assert (read.src_lang, read.tgt_lang) == ("zh", "de")
+    assert {s.lang for s in read.tgt} == {"de"}
+    seed_like = tmp_path / "en.txt"  # an English side stays English
+    seed_like.write_text("\n".join(ZH) + "\n\n" + "\n".join(EN) + "\n", encoding="utf-8")
+    assert read_document(seed_like).tgt_lang == "en"
+    assert read_document(doc, src_lang="zh").tgt_lang == "de"
+
+
+def test_a_chinese_german_document_flags_only_the_english_bullet(tmp_path: Path, cache_dir: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    doc = tmp_path / "doc.txt"
+    tgt = [DE[0], "The meeting finished with a shared declaration about commerce.", DE[2], DE[3]]
+    doc.write_text("\n".join(f"• {t}" for t in ZH) + "\n\n" + "\n".join(f"• {t}" for t in tgt) + "\n", encoding="utf-8")
+    out = tmp_path / "r"
+    code = main(["score", str(doc), "--cache-dir", str(cache_dir), "-o", str(out), "-q"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["languages"] == {"source": "zh", "target": "de"}
+    with (out / "pairs.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert ["off_target" in r["reasons"] for r in rows] == [False, True, False, False]

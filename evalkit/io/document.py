@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from evalkit.errors import InputError
 from evalkit.io.encoding import read_text
-from evalkit.lang import SCRIPT_LANG, detect_lang, script_of
+from evalkit.lang import SCRIPT_LANG, detect_lang, file_lang, line_vote, script_of
 from evalkit.records import Segment
 
 __all__ = ["Document", "Layout", "WHITESPACE", "read_document"]
@@ -103,7 +103,28 @@ def read_document(path: str | Path, src_lang: str | None = None) -> Document:
     for seg, side in zip(segs, sides):
         lang = side if seg.lang == "und" else seg.lang  # a third script keeps its own language
         out[side].append(Segment(seg.text, lang, len(out[side]), file=str(path), line=seg.line))
-    return Document(str(path), decoded.encoding, layout, tuple(out[src]), tuple(out[tgt]), src, tgt)
+    given = src if src_lang else None
+    src_named, tgt_named = (_named(out[side], side, latin) if side != given else side for side in (src, tgt))
+    if src_named == tgt_named:  # langid named the other side's language: keep what the scripts said
+        src_named, tgt_named = src, tgt
+    return Document(str(path), decoded.encoding, layout, _relabel(out[src], src, src_named),
+                    _relabel(out[tgt], tgt, tgt_named), src_named, tgt_named)  # fmt: skip
+
+
+def _named(segments: list[Segment], side: str, latin: str) -> str:
+    """The language of a side read as ``latin`` (Latin letters, language not given): the one langid names
+    for most of its segments (`evalkit.lang.file_lang`), so a Chinese-German document has a German side."""
+    if side != latin:
+        return side
+    named = file_lang(line_vote(s.text) for s in segments if s.lang == side)
+    return named if named != "und" else side
+
+
+def _relabel(segments: list[Segment], side: str, named: str) -> tuple[Segment, ...]:
+    """``segments`` with the side's language ``side`` renamed ``named`` (a third script's segments keep theirs)."""
+    if named == side:
+        return tuple(segments)
+    return tuple(replace(s, lang=named) if s.lang == side else s for s in segments)
 
 
 def _blocks(text: str, latin: str) -> list[list[_Line]]:
