@@ -1,6 +1,6 @@
 """Parallel data from lists of strings in memory (the Python API's input), read as the line-file reader reads
 files: each text trimmed of surrounding whitespace, empty texts kept as empty segments, languages detected
-by the majority script unless given, references in the target's language.
+by `evalkit.lang.file_lang` (script, then langid) unless given, references in the target's language.
 
 References are *streams*, as sacrebleu takes them: ``references[k][i]`` is reference k of segment i, one
 stream per reference translation, each as long as the targets. Any other shape is a `UsageError` that says
@@ -71,7 +71,7 @@ def reference_streams(references: Any, n: int, name: str = "references") -> list
 
 def segments_from_texts(texts: Sequence[str], lang: str | None) -> tuple[Segment, ...]:
     """Segments as the line reader makes them: trimmed, ``line`` = 1-based position, ``lang`` detected
-    (the majority script's) when not given."""
+    (`majority_lang`: script, then langid) when not given."""
     trimmed = [t.strip(WHITESPACE) for t in texts]
     lang = lang or majority_lang(trimmed)
     return tuple(Segment(t, lang, i, line=i + 1) for i, t in enumerate(trimmed))
