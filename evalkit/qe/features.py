@@ -5,8 +5,8 @@
 of both sides and the log length ratio's distance from the language pair's typical ratio (learned at
 training and stored with the weights; 0 for a pair the model was not trained on); and counts behind the
 errors embeddings miss (log1p each): CJK characters left in a non-CJK target (untranslated fragments),
-source numbers missing from the target, target numbers not in the source, repeated target words, and an
-empty target; last, the share of target words missing from the target language's word list
+source numbers missing from the target, target numbers not in the source, repeated target words, an
+empty target, and quotation marks gained or lost (a quoted passage dropped or left open); last, the share of target words missing from the target language's word list
 (`wordlists.known_words`: misspelt, invented or untranslated words; 0 without a list). The length
 features carry most of the signal on the MQM data: MQM sums errors, and a longer segment has more room
 for them (MODEL_CARD.md).
@@ -27,10 +27,14 @@ from .wordlists import known_words
 __all__ = ["EXTRA_NAMES", "check_counts", "link_features", "log_ratio", "text_length", "unknown_share"]
 
 EXTRA_NAMES = ("cos", "log_len_src", "log_len_tgt", "abs_ratio_dev", "ratio_dev",
-               "wide_in_tgt", "numbers_missing", "numbers_added", "repeated_words", "empty_tgt", "unknown_words")
+               "wide_in_tgt", "numbers_missing", "numbers_added", "repeated_words", "empty_tgt", "quotes_changed",
+               "unknown_words")
 _CJK_LANGS = {"zh", "ja", "ko"}
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"[^\W\d_]{2,}")  # a word: two or more letters
+# Quotation marks of English, German, French and CJK typography: a faithful translation keeps their number
+# (“”, „“ and «» are all pairs); the apostrophe is left out (English possessives have no German counterpart).
+_QUOTES = frozenset('"\u201c\u201d\u201e\u00ab\u00bb\u300c\u300d\u300e\u300f')
 
 # CJK ideographs, kana and hangul carry about a word each; other scripts are counted in characters / 5.5,
 # so the log lengths of zh and en/de segments are on about the same scale (a word of English or German
@@ -56,7 +60,8 @@ def log_ratio(src_texts: Sequence[str], tgt_texts: Sequence[str]) -> np.ndarray:
 
 
 def check_counts(src: str, tgt: str, tgt_lang: str | None) -> list[float]:
-    """The last five features of one link (see `EXTRA_NAMES`), each log1p of a count."""
+    """The six count features of one link (`EXTRA_NAMES` from ``wide_in_tgt`` to ``quotes_changed``), each
+    log1p of a count."""
     wide = 0 if tgt_lang in _CJK_LANGS else len(_WIDE.findall(tgt))
     src_numbers, tgt_numbers = _DIGITS.findall(src), _DIGITS.findall(tgt)
     missing = added = 0
@@ -64,7 +69,8 @@ def check_counts(src: str, tgt: str, tgt_lang: str | None) -> list[float]:
         ns, nt = Counter(src_numbers), Counter(tgt_numbers)
         missing, added = sum((ns - nt).values()), sum((nt - ns).values())
     words = tgt.split()
-    counts = (wide, missing, added, len(words) - len(set(words)), int(not tgt.strip()))
+    quotes = abs(sum(c in _QUOTES for c in src) - sum(c in _QUOTES for c in tgt))
+    counts = (wide, missing, added, len(words) - len(set(words)), int(not tgt.strip()), quotes)
     return [math.log1p(c) for c in counts]
 
 
@@ -85,7 +91,7 @@ def link_features(
     pair_ratio: float | None,
     tgt_lang: str | None,
 ) -> np.ndarray:
-    """Feature matrix (n, 2*dim + 11), float64: ``[u*v, |u-v|]`` then `EXTRA_NAMES` (``ratio`` is the log
+    """Feature matrix (n, 2*dim + 12), float64: ``[u*v, |u-v|]`` then `EXTRA_NAMES` (``ratio`` is the log
     length ratio, its deviation from ``pair_ratio``; None gives 0 for both deviations)."""
     u = np.asarray(src_vecs, dtype=np.float64)
     v = np.asarray(tgt_vecs, dtype=np.float64)
