@@ -6,8 +6,9 @@ of both sides and the log length ratio's distance from the language pair's typic
 training and stored with the weights; 0 for a pair the model was not trained on); and counts behind the
 errors embeddings miss (log1p each): CJK characters left in a non-CJK target (untranslated fragments),
 source numbers missing from the target, target numbers not in the source, repeated target words, an
-empty target, and quotation marks gained or lost (a quoted passage dropped or left open); last, the share of target words missing from the target language's word list
-(`wordlists.known_words`: misspelt, invented or untranslated words; 0 without a list). The length
+empty target, and quotation marks gained or lost (a quoted passage dropped or left open); last, the share
+of target words missing from the target language's word list (`wordlists.known_words`: misspelt, invented
+or untranslated words; 0 without a list). The length
 features carry most of the signal on the MQM data: MQM sums errors, and a longer segment has more room
 for them (MODEL_CARD.md).
 """
