@@ -5,7 +5,8 @@ with tools/train_qe.py's settings on the other three MQM sets (leave one test se
 held-out rows), and each rated system's segments are written as two line files and scored by the CLI with
 no language options (languages detected, default thresholds). It prints Kendall tau-b, Pearson and acc_eq
 of the `qe` column against expert MQM (links without a qe, e.g. an empty target, left out and counted),
-and how often `low_qe` and any flag fire on segments with a major error (MQM <= -5) and on error-free ones.
+and how often `low_qe`, any flag and each other reason fire on segments with a major error (MQM <= -5) and
+on error-free ones.
 
 Run: nice .venv/bin/python bench/qe_as_run.py   (a few minutes on 2 cores once tools/train_qe.py has filled
 the embedding cache)
@@ -67,7 +68,7 @@ def main() -> None:
         held = [r for r in rows if (r.testset, r.pair) == ("wmt21", pair)]
         with threadpool_limits(1):
             use_model(train_qe.train(train, vecs, dict(train_qe.SETTINGS), {}))
-        qe, human, any_flag, low_qe, reasons, languages = [], [], [], [], {}, set()
+        qe, human, link_codes, languages = [], [], [], set()
         with tempfile.TemporaryDirectory() as tmp:
             for k, system in enumerate(sorted({r.system for r in held})):
                 sel = sorted((r for r in held if r.system == system), key=lambda r: (r.doc, r.seg))
@@ -77,21 +78,20 @@ def main() -> None:
                     codes = [c for c in link["reasons"].split(";") if c]
                     qe.append(float(link["qe"]) if link["qe"] else np.nan)
                     human.append(r.mqm)
-                    any_flag.append(bool(codes))
-                    low_qe.append("low_qe" in codes)
-                    for c in codes:
-                        reasons[c] = reasons.get(c, 0) + 1
+                    link_codes.append(set(codes))
         q, h = np.array(qe), np.array(human)
         scored = ~np.isnan(q)
         a = agreement(q[scored], h[scored])
         print(f"newstest2021 {pair}: {len(h)} segments, languages detected {sorted(languages)}, "
               f"{int((~scored).sum())} without qe")
         print(f"  qe: tau_b {a.tau_b:.3f}  pearson {a.pearson:.3f}  acc_eq {a.acc_eq:.3f}")
-        for name, fired in (("low_qe", low_qe), ("any flag", any_flag)):
-            f = flag_stats(np.array(fired), h)
-            print(f"  {name:<8}: flagged {f.flagged:.3f}  recall of major {f.recall_major:.3f}  "
-                  f"rate on clean {f.rate_clean:.3f}  lift {f.lift:.2f}  precision {f.precision:.3f}")
-        print(f"  reasons: {dict(sorted(reasons.items()))}")
+        reasons = sorted({c for codes in link_codes for c in codes})
+        for name in ["low_qe", "any flag"] + [c for c in reasons if c != "low_qe"]:
+            fired = np.array([bool(codes) if name == "any flag" else name in codes for codes in link_codes])
+            f = flag_stats(fired, h)
+            print(f"  {name:<16}: {int(fired.sum()):>5} links, flagged {f.flagged:.3f}  recall of major "
+                  f"{f.recall_major:.3f}  rate on clean {f.rate_clean:.3f}  lift {f.lift:.2f}  "
+                  f"precision {f.precision:.3f}")
 
 
 if __name__ == "__main__":
