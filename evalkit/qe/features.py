@@ -60,6 +60,10 @@ def log_ratio(src_texts: Sequence[str], tgt_texts: Sequence[str]) -> np.ndarray:
     return np.log1p(lt) - np.log1p(ls)
 
 
+def _count_quotes(text: str) -> int:
+    return sum(text.count(q) for q in _QUOTES)  # ten str.count calls: a loop over characters took half of qe's time
+
+
 def check_counts(src: str, tgt: str, tgt_lang: str | None) -> list[float]:
     """The six count features of one link (`EXTRA_NAMES` from ``wide_in_tgt`` to ``quotes_changed``), each
     log1p of a count."""
@@ -70,7 +74,7 @@ def check_counts(src: str, tgt: str, tgt_lang: str | None) -> list[float]:
         ns, nt = Counter(src_numbers), Counter(tgt_numbers)
         missing, added = sum((ns - nt).values()), sum((nt - ns).values())
     words = tgt.split()
-    quotes = abs(sum(c in _QUOTES for c in src) - sum(c in _QUOTES for c in tgt))
+    quotes = abs(_count_quotes(src) - _count_quotes(tgt))
     counts = (wide, missing, added, len(words) - len(set(words)), int(not tgt.strip()), quotes)
     return [math.log1p(c) for c in counts]
 
