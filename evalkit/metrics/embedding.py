@@ -30,8 +30,13 @@ def knn_mean(queries: np.ndarray, pool: np.ndarray, k: int) -> np.ndarray:
     if n == 0 or len(pool) == 0:
         return out
     k = max(1, min(k, len(pool)))
+    # In float64, rounded back to float32: a product of two float32 values is exact in float64, so the
+    # sum's order (which BLAS picks by the matrix's shape, its alignment and the thread count) moves only
+    # bits that the rounding drops. In float32 it moved the 8th digit of a margin between a whole test set
+    # and its shards (the Ray engine) on some CPUs.
+    pool64 = np.asarray(pool, dtype=np.float64).T
     for start in range(0, n, _CHUNK):
-        sims = queries[start : start + _CHUNK] @ pool.T
+        sims = (np.asarray(queries[start : start + _CHUNK], dtype=np.float64) @ pool64).astype(np.float32)
         top = np.partition(sims, len(pool) - k, axis=1)[:, len(pool) - k :]
         out[start : start + _CHUNK] = top.mean(axis=1)
     return out
