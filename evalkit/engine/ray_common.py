@@ -145,8 +145,9 @@ def margins(embedded: list[EmbedOut], paired: np.ndarray, cos: np.ndarray, k: in
     idx = np.flatnonzero(paired)
     cos[idx] = pair_cosine(src[idx], tgt[idx])
     pools = ray.put(src), ray.put(tgt)
-    # knn_mean holds a 4096 x pool similarity block and its partition: reserve that much memory per task
-    # (at most half of the smallest node's), so that Ray runs no more of them at once than memory allows.
+    # knn_mean holds a 4096 x pool float32 similarity block and its partition, a 512-row float64 product and
+    # the pool in float64 (40 KiB per pool row in all): reserve 48 KiB per pool row per task (at most half of
+    # the smallest node's), so that Ray runs no more of them at once than memory allows.
     smallest = min(node["Resources"].get("memory", 0) for node in ray.nodes() if node.get("Alive")) or 2**30
     memory = int(min(3 * 4096 * len(src) * 4, smallest / 2))
     task = knn_task.options(max_retries=3, memory=memory)
