@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..metrics.embedding import knn_mean
+from ..metrics.embedding import cosines, knn_mean
 from ..records import Alignment, Flag
 
 __all__ = ["find_absorbed", "find_moves"]
@@ -33,7 +33,7 @@ def find_moves(
         return {}
     s, t = src_vec[src_ids], tgt_vec[tgt_ids]
     denom = knn_mean(s, tgt_vec, k)[:, None] / 2 + knn_mean(t, src_vec, k)[None, :] / 2
-    margin = (s @ t.T) / np.where(np.abs(denom) > 1e-9, denom, np.inf)
+    margin = cosines(s, t) / np.where(np.abs(denom) > 1e-9, denom, np.inf)
     link_of_src = {sid: i for i in cand_links for sid in alignment.links[i].src}
     link_of_tgt = {tid: i for i in cand_links for tid in alignment.links[i].tgt}
     flags: dict[int, Flag] = {}
@@ -85,7 +85,7 @@ def find_absorbed(
         else:
             continue
         denom = knn_mean(members, pool, k) / 2 + knn_mean(other, other_pool, k)[0] / 2
-        margins = (members @ other[0]) / np.where(np.abs(denom) > 1e-9, denom, np.inf)
+        margins = cosines(members, other)[:, 0] / np.where(np.abs(denom) > 1e-9, denom, np.inf)
         if margins.max() >= threshold and margins.min() < member_threshold:
             weak = int(np.argmin(margins))
             flags[i] = Flag(

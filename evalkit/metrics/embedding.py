@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["bootstrap_mean", "knn_mean", "pair_cosine", "ratio_margin"]
+__all__ = ["bootstrap_mean", "cosines", "knn_mean", "pair_cosine", "ratio_margin"]
 
 _CHUNK = 4096  # rows per block: bounds memory to CHUNK x N floats for large test sets
-_SUB = 512  # rows per float64 product inside a block (`knn_mean`)
+_SUB = 512  # rows per float64 product (`cosines`)
 
 
 def pair_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -24,6 +24,23 @@ def pair_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.clip(np.einsum("ij,ij->i", a.astype(np.float64), b.astype(np.float64)), -1.0, 1.0)
 
 
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine of every row of ``a`` with every row of ``b`` (unit vectors), as float32, the same bits for a row
+    whatever the matrices' shapes.
+
+    In float64, rounded back to float32: a product of two float32 values is exact in float64, so the sum's
+    order (which BLAS picks by the matrix's shape, its alignment and the thread count) moves only bits that
+    the rounding drops. In float32 it moved the 8th digit of a margin between a whole test set and its shards
+    (the Ray engine) on some CPUs. The float64 products are made _SUB rows at a time, so that the peak stays
+    near a float32 product's (the result, and ``b`` in float64).
+    """
+    b64 = np.asarray(b, dtype=np.float64).T
+    out = np.empty((len(a), len(b)), dtype=np.float32)
+    for start in range(0, len(a), _SUB):
+        out[start : start + _SUB] = np.asarray(a[start : start + _SUB], dtype=np.float64) @ b64
+    return out
+
+
 def knn_mean(queries: np.ndarray, pool: np.ndarray, k: int) -> np.ndarray:
     """Mean cosine of each query's ``k`` nearest rows of ``pool`` (k capped at len(pool))."""
     n = len(queries)
@@ -31,18 +48,8 @@ def knn_mean(queries: np.ndarray, pool: np.ndarray, k: int) -> np.ndarray:
     if n == 0 or len(pool) == 0:
         return out
     k = max(1, min(k, len(pool)))
-    # In float64, rounded back to float32: a product of two float32 values is exact in float64, so the
-    # sum's order (which BLAS picks by the matrix's shape, its alignment and the thread count) moves only
-    # bits that the rounding drops. In float32 it moved the 8th digit of a margin between a whole test set
-    # and its shards (the Ray engine) on some CPUs.
-    # The float64 products are made _SUB rows at a time, so that the peak stays near the float32 one
-    # (a 4096 x pool float32 block and its partition, and the pool in float64).
-    pool64 = np.asarray(pool, dtype=np.float64).T
-    for start in range(0, n, _CHUNK):
-        block = queries[start : start + _CHUNK]
-        sims = np.empty((len(block), len(pool)), dtype=np.float32)
-        for a in range(0, len(block), _SUB):
-            sims[a : a + _SUB] = np.asarray(block[a : a + _SUB], dtype=np.float64) @ pool64
+    for start in range(0, n, _CHUNK):  # a 4096 x pool float32 block and its partition at a time
+        sims = cosines(queries[start : start + _CHUNK], pool)
         top = np.partition(sims, len(pool) - k, axis=1)[:, len(pool) - k :]
         out[start : start + _CHUNK] = top.mean(axis=1)
     return out
