@@ -1,4 +1,4 @@
-"""Tiny COMET checkpoints built by the tests themselves (no hub): random weights, a tiny XLM-R, a trained tokenizer.
+"""Tiny COMET checkpoints built by the tests themselves (no hub): random weights, a tiny XLM-R, a counted tokenizer.
 
 `build_comet(folder, kind)` writes an unbabel-comet checkpoint folder::
 
@@ -6,7 +6,7 @@
     folder/hparams.yaml            class_identifier regression_metric | unified_metric, pretrained_model: folder/encoder
     folder/checkpoints/model.ckpt  {"state_dict": ..., "pytorch-lightning_version": ...}
 
-The tokenizer is a Unigram model counted from the repository's own text files (`_train_unigram`: seed document,
+The tokenizer is a Unigram model counted from the repository's own text files (`_unigram_by_counts`: seed document,
 test data: a few hundred zh/en lines). Weights are drawn from ``torch.manual_seed(seed)``; the layer weights
 and gamma are drawn too, so the layer mix is not the uniform default.
 """
@@ -37,7 +37,7 @@ def corpus_lines() -> list[str]:
     return lines
 
 
-def _train_unigram(lines: list[str], vocab_size: int, specials: list[str]) -> Any:
+def _unigram_by_counts(lines: list[str], vocab_size: int, specials: list[str]) -> Any:
     """A Unigram `tokenizers.Tokenizer` (NFKC, Metaspace) for ``lines``, counted, the same on every run.
 
     Its pieces are every character of ``lines`` and then their most frequent words (with Metaspace's "▁"),
@@ -73,7 +73,7 @@ def build_tokenizer(folder: Path) -> None:
     from tokenizers import processors
     from transformers import XLMRobertaTokenizerFast
 
-    tok = _train_unigram(corpus_lines(), 600, ["<s>", "<pad>", "</s>", "<unk>"])
+    tok = _unigram_by_counts(corpus_lines(), 600, ["<s>", "<pad>", "</s>", "<unk>"])
     tok.add_special_tokens(["<mask>"])
     bos, eos = tok.token_to_id("<s>"), tok.token_to_id("</s>")
     assert (bos, tok.token_to_id("<pad>"), eos, tok.token_to_id("<unk>")) == (0, 1, 2, 3)  # XLM-R's special ids
@@ -180,7 +180,7 @@ def _metricx_tokenizer(folder: Path, lines: list[str], spiece: bool) -> None:
     from transformers import PreTrainedTokenizerFast
 
     # 2000 pieces: the 400 WMT22 lines hold about 1,200 distinct characters, and a Unigram vocabulary holds them all
-    tok = _train_unigram(lines, 2000, ["<pad>", "</s>", "<unk>"])
+    tok = _unigram_by_counts(lines, 2000, ["<pad>", "</s>", "<unk>"])
     tok.add_special_tokens([f"<extra_id_{i}>" for i in range(99, -1, -1)])
     eos = tok.token_to_id("</s>")
     tok.post_processor = processors.TemplateProcessing(single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", eos)])
