@@ -29,9 +29,9 @@ def test_the_mean_of_the_k_largest_cosines() -> None:
     queries, pool = _unit(5, 2), _unit(40, 3)
     got = knn_mean(queries, pool, 3)
     for q, value in zip(queries.astype(np.float64), got):
-        cosines = sorted((math.fsum(q * p) for p in pool.astype(np.float64)), reverse=True)
+        sims = sorted((math.fsum(q * p) for p in pool.astype(np.float64)), reverse=True)
         # the cosines are rounded to float32 (a relative 6e-8) before the mean
-        assert math.isclose(value, sum(cosines[:3]) / 3, rel_tol=2e-7)
+        assert math.isclose(value, sum(sims[:3]) / 3, rel_tol=2e-7)
     assert np.array_equal(knn_mean(queries, pool, 99), knn_mean(queries, pool, 40))  # k capped at the pool
 
 

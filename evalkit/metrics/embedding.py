@@ -48,8 +48,9 @@ def knn_mean(queries: np.ndarray, pool: np.ndarray, k: int) -> np.ndarray:
     if n == 0 or len(pool) == 0:
         return out
     k = max(1, min(k, len(pool)))
+    pool64 = np.asarray(pool, dtype=np.float64)  # once, not per block (`cosines` keeps a float64 one as it is)
     for start in range(0, n, _CHUNK):  # a 4096 x pool float32 block and its partition at a time
-        sims = cosines(queries[start : start + _CHUNK], pool)
+        sims = cosines(queries[start : start + _CHUNK], pool64)
         top = np.partition(sims, len(pool) - k, axis=1)[:, len(pool) - k :]
         out[start : start + _CHUNK] = top.mean(axis=1)
     return out
